@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export * from './lm/spec.ts';
+export * from './lm/interfaces.ts';
