@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  */
 export const sharedTestConfig = defineConfig({
   resolve: { conditions: ['@dspy-ts/source', 'module', 'node', 'import', 'default'] },
-  ssr: { resolve: { conditions: ['@dspy-ts/source', 'node', 'import', 'default'], externalConditions: ['@dspy-ts/source'] } },
+  ssr: {
+    resolve: { conditions: ['@dspy-ts/source', 'node', 'import', 'default'], externalConditions: ['@dspy-ts/source'] },
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     typecheck: { enabled: true, include: ['src/**/*.test-d.ts', 'test/**/*.test-d.ts'], tsconfig: './tsconfig.json' },

@@ -26,11 +26,12 @@ export interface DspyErrorOptions {
 export class DspyError extends Error {
   /** Machine-readable family of the failure. */
   readonly code: DspyErrorCode;
-  private readonly [MARKER] = true;
 
   constructor(code: DspyErrorCode, message: string, options: DspyErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    // Non-enumerable so the marker never shows up when errors are logged or serialized.
+    Object.defineProperty(this, MARKER, { value: true });
     this.name = 'DspyError';
   }
 
