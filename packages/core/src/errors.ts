@@ -75,9 +75,13 @@ export interface AdapterParseErrorDetails extends DspyErrorOptions {
  * `AdapterParseError` byte for byte.
  */
 export class AdapterParseError extends DspyError {
+  /** Name of the adapter that failed, e.g. `ChatAdapter`. */
   readonly adapterName: string;
+  /** The signature being parsed, as its `inputs -> outputs` string. */
   readonly signature: string;
+  /** The raw LM text that could not be parsed. */
   readonly lmResponse: string;
+  /** Fields parsed before the failure, if any. */
   readonly parsedResult: Record<string, unknown> | undefined;
 
   constructor(details: AdapterParseErrorDetails) {

@@ -39,7 +39,12 @@ export interface Embedder {
 /** One chat fine-tuning record, as OpenAI's fine-tuning API and DSPy's `format_finetune_data` produce them. */
 export interface ChatFinetuneRecord {
   /** The conversation, ending with the assistant turn to learn. */
-  messages: { role: 'system' | 'user' | 'assistant'; content: string }[];
+  messages: {
+    /** Who wrote the turn. */
+    role: 'system' | 'user' | 'assistant';
+    /** The turn's text. */
+    content: string;
+  }[];
 }
 
 /** A progress event from a long-running job (fine-tuning, optimisation, embedding). */

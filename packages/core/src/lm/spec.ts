@@ -75,12 +75,27 @@ export interface LMToolDefinition {
 }
 
 /** How the model may use tools. */
-export type LMToolChoice = 'auto' | 'none' | 'required' | { type: 'tool'; name: string };
+export type LMToolChoice =
+  | 'auto'
+  | 'none'
+  | 'required'
+  | {
+      /** Force one specific tool. */
+      type: 'tool';
+      /** Name of the tool to call. */
+      name: string;
+    };
 
 /** Requested output format. */
 export type LMResponseFormat =
-  | { type: 'text' }
-  | { type: 'json' }
+  | {
+      /** Free text (the default). */
+      type: 'text';
+    }
+  | {
+      /** Any JSON object (provider "JSON mode"). */
+      type: 'json';
+    }
   | {
       /** Structured output that must validate against `schema`. */
       type: 'json_schema';
@@ -166,10 +181,36 @@ export interface LMResponse {
 
 /** A streamed piece of a response. */
 export type LMStreamPart =
-  | { type: 'text-delta'; choiceIndex: number; delta: string }
-  | { type: 'reasoning-delta'; choiceIndex: number; delta: string }
-  | { type: 'tool-call'; choiceIndex: number; toolCall: ToolCall }
-  | { type: 'finish'; response: LMResponse };
+  | {
+      /** More generated text. */
+      type: 'text-delta';
+      /** Which completion the text belongs to. */
+      choiceIndex: number;
+      /** The new text. */
+      delta: string;
+    }
+  | {
+      /** More reasoning text. */
+      type: 'reasoning-delta';
+      /** Which completion the reasoning belongs to. */
+      choiceIndex: number;
+      /** The new reasoning text. */
+      delta: string;
+    }
+  | {
+      /** A complete tool call. */
+      type: 'tool-call';
+      /** Which completion made the call. */
+      choiceIndex: number;
+      /** The call. */
+      toolCall: ToolCall;
+    }
+  | {
+      /** The end of the stream. */
+      type: 'finish';
+      /** The full response, as `generate` would have returned it. */
+      response: LMResponse;
+    };
 
 /**
  * A language model as dspy-ts sees it. Implementations are plain objects or classes; all state that affects
