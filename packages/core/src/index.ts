@@ -106,3 +106,4 @@ export {
 } from './signature/type-node.ts';
 export { TypeValidationError, type TypeValidationErrorDetails } from './signature/type-validation-error.ts';
 export { DSPY_COMPATIBLE_VERSION, DSPY_TS_VERSION, type StateMetadata } from './state/metadata.ts';
+export * from './modules/library.ts';

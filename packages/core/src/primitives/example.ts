@@ -178,20 +178,22 @@ export class ExampleImpl<
    *
    * @throws {DspyError} when {@link ExampleImpl.withInputs} was never called.
    */
-  labels(): Example<Omit<T, IK>> {
+  // An untyped example's parts stay untyped: `Omit<Record<string, unknown>, string>` would be `{}`, and that
+  // narrower result type would stop typed examples from being assignable to the plain `Example` type.
+  labels(): string extends keyof T ? Example : Example<Omit<T, IK>> {
     const inputKeys = new Set(this.inputs().keys());
     const { store } = exampleState(this);
     return new (this.constructor as typeof ExampleImpl)(
       [...store].filter(([k]) => !inputKeys.has(k)).reduce((m, [k, v]) => m.set(k, v), new Map<string, unknown>()),
-    ) as unknown as Example<Omit<T, IK>>;
+    ) as unknown as string extends keyof T ? Example : Example<Omit<T, IK>>;
   }
 
   /** A copy without `keys` (absent keys are ignored). Like every copy, it has no input keys. */
-  without<K extends string>(...keys: K[]): Example<Omit<T, K>> {
+  without<K extends string>(...keys: K[]): string extends keyof T ? Example : Example<Omit<T, K>> {
     const copy = this.copy();
     const store = exampleState(copy).store;
     for (const key of keys) store.delete(key);
-    return copy as unknown as Example<Omit<T, K>>;
+    return copy as unknown as string extends keyof T ? Example : Example<Omit<T, K>>;
   }
 
   /** A shallow copy with `overrides` applied. As in DSPy, the copy does not keep the input keys. */
