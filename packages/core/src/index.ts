@@ -107,3 +107,6 @@ export {
 export { TypeValidationError, type TypeValidationErrorDetails } from './signature/type-validation-error.ts';
 export { DSPY_COMPATIBLE_VERSION, DSPY_TS_VERSION, type StateMetadata } from './state/metadata.ts';
 export * from './modules/library.ts';
+export * from './evaluate/index.ts';
+export * from './streaming/index.ts';
+export * from './observability/index.ts';

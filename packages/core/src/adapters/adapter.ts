@@ -2,6 +2,7 @@ import { AdapterParseError } from '../errors.ts';
 import { callLM } from '../lm/call.ts';
 import type { ChatFinetuneRecord } from '../lm/interfaces.ts';
 import type { LanguageModelV1, LMChoice, LMMessage, LMRequest } from '../lm/spec.ts';
+import { withCallbacks, withCallbacksSync } from '../settings/callbacks.ts';
 import type { Field } from '../signature/field.ts';
 import { isToolCallsType } from './field-prompt.ts';
 import { makeSignatureView } from './signature-view.ts';
@@ -172,7 +173,9 @@ export abstract class Adapter {
     inputs: Record<string, unknown>,
   ): Promise<AdapterCallResult> {
     const plan = this.planCall(signature);
-    const messages = this.format(plan.signature, demos, inputs);
+    const messages = withCallbacksSync('adapterFormat', this, { signature: plan.signature, demos, inputs }, () =>
+      this.format(plan.signature, demos, inputs),
+    );
     const lmRequest: LMRequest = { ...request, messages: messages.map(toLMMessage) };
     if (!this.useNativeFunctionCalling) {
       delete lmRequest.tools;
@@ -216,7 +219,10 @@ export abstract class Adapter {
     }
     let value: Record<string, unknown>;
     if (choice.text) {
-      value = await this.parseAsync(plan.signature, choice.text, signal ? { signal } : {});
+      const completion = choice.text;
+      value = await withCallbacks('adapterParse', this, { signature: plan.signature, completion }, () =>
+        this.parseAsync(plan.signature, completion, signal ? { signal } : {}),
+      );
       for (const field of original.outputFields) if (!Object.hasOwn(value, field.name)) value[field.name] = null;
     } else {
       value = Object.fromEntries(original.outputFields.map((f) => [f.name, null]));

@@ -23,7 +23,6 @@ export {
   type MultiChainComparisonInputs,
 } from './multi-chain-comparison.ts';
 export { NativeToolCallAdapter } from './native-tool-call-adapter.ts';
-export { normalizeText } from './normalize-text.ts';
 export { OfferFeedback } from './offer-feedback.ts';
 export {
   PARALLEL_CANCELLED_MESSAGE,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pythonRepr } from '../adapters/python-text.ts';
 import { DspyError } from '../errors.ts';
 import type { LMToolDefinition } from '../lm/spec.ts';
+import { withCallbacks } from '../settings/callbacks.ts';
 import { type JsonSchema, validateJsonSchema } from './json-schema-validate.ts';
 
 /** What a tool function receives besides its arguments. */
@@ -172,8 +173,10 @@ export class Tool<A extends Record<string, unknown> = Record<string, any>, R = u
    * @throws {DspyError} (`invalid_argument`) for unknown, missing or invalid arguments; whatever the tool throws.
    */
   async call(args: Record<string, unknown> = {}, context: ToolContext = {}): Promise<R> {
-    const validated = this.validate(args);
-    return await this.fn(validated as A, context);
+    return withCallbacks('tool', this, args, async () => {
+      const validated = this.validate(args);
+      return await this.fn(validated as A, context);
+    });
   }
 
   /**

@@ -6,3 +6,4 @@
 export { CapturingLM } from './capturing-lm.ts';
 export { DummyLM, type DummyLMOptions } from './dummy-lm.ts';
 export { type RecordedCall, ScriptedLM, type ScriptedLMOptions, type ScriptedReply } from './scripted-lm.ts';
+export { StreamingScriptedLM, type StreamingScriptedLMOptions } from './streaming-lm.ts';
