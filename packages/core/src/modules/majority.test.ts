@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { normalizeText } from '../evaluate/metrics.ts';
 import { Completions } from '../primitives/completions.ts';
 import { Prediction } from '../primitives/prediction.ts';
 import { Signature } from '../signature/signature.ts';
 import { majority } from './majority.ts';
-import { normalizeText } from '../evaluate/metrics.ts';
 
 describe('majority', () => {
   it('picks the most common normalized value of the last output field', () => {

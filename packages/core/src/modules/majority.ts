@@ -1,7 +1,7 @@
 import { DspyError } from '../errors.ts';
+import { normalizeText } from '../evaluate/metrics.ts';
 import { Completions } from '../primitives/completions.ts';
 import { Prediction } from '../primitives/prediction.ts';
-import { normalizeText } from '../evaluate/metrics.ts';
 
 /** Options of {@link majority}. */
 export interface MajorityOptions {
