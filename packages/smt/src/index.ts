@@ -121,3 +121,6 @@ export {
 // WebAssembly SIMD backend (the fast CPU default in Node)
 export type { WasmKernelVariant } from './kernels/wasm/kernel-module.ts';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/wasm-backend.ts';
+
+// Fine-tuning: full, LoRA, DoRA and Sparse Matrix Tuning (Node only: checkpoints and export use node:fs)
+export * from './training/index.ts';
