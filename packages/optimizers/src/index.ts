@@ -57,3 +57,8 @@ export {
   getCompileReport,
   Teleprompter,
 } from './teleprompter.ts';
+
+// Instruction and demo search
+export * from './mipro/index.ts';
+export * from './simba/index.ts';
+export * from './tpe/index.ts';
