@@ -62,3 +62,8 @@ export {
 export * from './mipro/index.ts';
 export * from './simba/index.ts';
 export * from './tpe/index.ts';
+
+// Reflective evolution, fine-tuning and their combination
+export * from './better-together/index.ts';
+export * from './finetune/index.ts';
+export * from './gepa/index.ts';
