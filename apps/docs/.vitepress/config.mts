@@ -68,6 +68,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     text: '@dspy-ts/smt',
     items: [
       { text: 'Local models', link: '/guide/local-models' },
+      { text: 'Fine-tuning', link: '/guide/fine-tuning' },
       { text: 'Tensor kernels', link: '/guide/kernels' },
     ],
   },

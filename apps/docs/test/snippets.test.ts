@@ -38,6 +38,24 @@ function lastUserText(request: LMRequest): string {
   return String(request.messages.at(-1)?.content ?? '');
 }
 
+/** The output field names of a ChatAdapter request, read from its system message. */
+function outputFields(request: LMRequest): string[] {
+  const system = String(request.messages[0]?.content ?? '');
+  const section = system.split('Your output fields are:')[1]?.split('All interactions')[0] ?? '';
+  return [...section.matchAll(/^\d+\. `(\w+)`/gm)].map((m) => m[1] as string);
+}
+
+/** A scripted LM answering any ChatAdapter request: `answers` fills the fields it knows, the rest get filler text. */
+function anyFieldLM(answers: (request: LMRequest) => Record<string, string>, modelId?: string): ScriptedLM {
+  return new ScriptedLM(
+    (request) => {
+      const known = answers(request);
+      return chatReply(Object.fromEntries(outputFields(request).map((name) => [name, known[name] ?? `Some ${name}.`])));
+    },
+    modelId === undefined ? {} : { modelId },
+  );
+}
+
 /** Imports `snippets/<name>.ts` fresh and returns what it printed with console.log, one entry per call. */
 async function runSnippet(name: string): Promise<string[]> {
   const printed: string[] = [];
@@ -175,6 +193,70 @@ describe('runnable snippets', () => {
     expect(JSON.parse(printed[1] as string)).toMatchObject({ lmCalls: expect.any(Number) });
   });
 
+  it('optimize-mipro: MIPROv2 estimates, proposes and searches; the TPE sampler finds the best pair', async () => {
+    const sum = (request: LMRequest) => {
+      const [a, b] = (/What is (\d+) \+ (\d+)\?/.exec(lastUserText(request)) ?? []).slice(1).map(Number);
+      return String((a ?? 0) + (b ?? 0));
+    };
+    const task = anyFieldLM((request) => ({ reasoning: 'Add the numbers.', answer: sum(request) }), 'task');
+    const prompt = anyFieldLM(() => ({ proposed_instruction: 'Add the two numbers and give only the sum.' }), 'prompt');
+    useLMs((modelId) => (modelId === 'openai/gpt-4o' ? prompt : task));
+    const printed = await runSnippet('optimize-mipro');
+
+    expect(lmFactory.created).toEqual(['openai/gpt-4o-mini', 'openai/gpt-4o']);
+    // auto 'light' on 4 train / 16 val examples: 10 trials (DSPy's formula), each on the whole valset (≤ 50).
+    expect(printed).toContain('evaluate the baseline on 16 example(s) 16 16');
+    expect(printed).toContain('10 trial(s) on 16 example(s) 160 160');
+    expect(printed).toContain('propose instructions (prompt model) 6 6');
+    const [score, counts, best] = printed.slice(-3);
+    expect(Number(score)).toBe(100);
+    expect(counts).toBe('3 6');
+    expect(JSON.parse(best as string)).toEqual({ instruction: 2, demos: 4 });
+    expect(prompt.calls.length).toBeGreaterThan(0);
+  });
+
+  it('optimize-simba: SIMBA estimate formula and a two-step compile', async () => {
+    const capitals: Record<string, string> = {
+      France: 'Paris',
+      Japan: 'Tokyo',
+      Australia: 'Canberra',
+      Canada: 'Ottawa',
+      Brazil: 'Brasília',
+      Kenya: 'Nairobi',
+    };
+    const country = (request: LMRequest) => /capital of (\w+)/.exec(lastUserText(request))?.[1] ?? '';
+    useLMs(() => anyFieldLM((request) => ({ answer: capitals[country(request)] ?? '?' })));
+    const printed = await runSnippet('optimize-simba');
+    expect(printed[0]).toBe('64');
+    expect(printed[1]).toBe('1 2');
+  });
+
+  it('optimize-gepa: the auto budget, a reflective compile and the too-small-budget error', async () => {
+    const task = anyFieldLM((request) => {
+      const system = String(request.messages[0]?.content);
+      const review = lastUserText(request);
+      // Right only once the instruction mentions neutral reviews.
+      const sentiment = /neutral/i.test(system)
+        ? /love|best/i.test(review)
+          ? 'positive'
+          : /died|nobody/i.test(review)
+            ? 'negative'
+            : 'neutral'
+        : 'negative';
+      return { reasoning: 'Read the tone.', sentiment };
+    }, 'task');
+    const reflection = new ScriptedLM(
+      () => '```\nClassify the review as positive, negative or neutral (plain facts are neutral).\n```',
+      { modelId: 'reflection' },
+    );
+    useLMs((modelId) => (modelId === 'openai/gpt-4o' ? reflection : task));
+    const printed = await runSnippet('optimize-gepa');
+    expect(printed[0]).toBe('388');
+    expect(printed[1]).toBe('Classify the review as positive, negative or neutral (plain facts are neutral).');
+    expect(Number(printed[2])).toBeGreaterThanOrEqual(20);
+    expect(printed[3]).toMatch(/^GEPA's budget of 6 metric calls is too small to make a single proposal\. .*needs 8/);
+  });
+
   it('save-load: loads the DSPy-saved program and saves it again', async () => {
     expect(await runSnippet('save-load')).toEqual([
       'predict',
@@ -205,6 +287,70 @@ describe('runnable snippets', () => {
       } finally {
         if (before === undefined) delete process.env.STORIES260K_DIR;
         else process.env.STORIES260K_DIR = before;
+      }
+    },
+  );
+  /** Runs a snippet that reads stories260K from `STORIES260K_DIR`. */
+  async function runWithStories(name: string): Promise<string[]> {
+    const before = process.env.STORIES260K_DIR;
+    process.env.STORIES260K_DIR = storiesDir;
+    try {
+      return await runSnippet(name);
+    } finally {
+      if (before === undefined) delete process.env.STORIES260K_DIR;
+      else process.env.STORIES260K_DIR = before;
+    }
+  }
+
+  it.skipIf(!existsSync(join(storiesDir, 'stories260K.bin')))(
+    'fine-tune: SMT, DoRA, abort/resume and export on stories260K in a few steps',
+    async () => {
+      const printed = await runWithStories('fine-tune');
+      expect(printed.slice(0, 3)).toEqual([
+        expect.stringMatching(/^train 10 \d+\.\d{3}$/),
+        expect.stringMatching(/^train 20 /),
+        expect.stringMatching(/^train 30 /),
+      ]);
+      const first = Number(printed[0]?.split(' ')[2]);
+      const last = Number(printed[2]?.split(' ')[2]);
+      expect(last).toBeLessThan(first);
+      // 10 % of the 640 8×8 blocks of Q, K and V in 5 layers.
+      expect(printed[3]).toMatch(/^64 \[\d+,\d+,\d+,\d+,\d+\]$/);
+      expect(printed[4]).toMatch(/^4096 \d+$/);
+      expect(printed[5]).toBe('10');
+      expect(printed[6]).toBe('Fine-tuning was aborted before step 4 of 6');
+      expect(printed[7]).toBe('6 6');
+      expect(printed[8]).toMatch(/^Sue/);
+    },
+  );
+
+  it.skipIf(!existsSync(join(storiesDir, 'stories260K.bin')))(
+    'optimize-finetune: BootstrapFinetune trains stories260K on teacher traces; BetterTogether estimates',
+    async () => {
+      const names: Record<string, string> = { 'Tim gave the ball to Sue.': 'Sue', 'The cat ran to Ben.': 'Ben' };
+      // The teacher answers two of the three stories right: two records.
+      const teacher = anyFieldLM((request) => {
+        const story = /\[\[ ## story ## \]\]\n(.*)/.exec(lastUserText(request))?.[1] ?? '';
+        return { answer: names[story] ?? 'Nobody' };
+      });
+      useLMs(() => teacher);
+      const info = vi.spyOn(console, 'info').mockImplementation(() => {});
+      try {
+        const printed = await runWithStories('optimize-finetune');
+        expect(printed[0]).toBe('3');
+        expect(printed[1]).toBe('false 3');
+        expect(info).toHaveBeenCalledWith('BootstrapFinetune: using 2 records to fine-tune local/stories260K.');
+        expect(printed.slice(2)).toEqual([
+          'evaluate the student on the valset 1',
+          expect.stringMatching(/^step 1 \(p\): BootstrapFewShot \d+$/),
+          'step 1: evaluate on the valset 1',
+          'step 2 (w): BootstrapFinetune 2',
+          'step 2: evaluate on the valset 1',
+          expect.stringMatching(/^step 3 \(p\): BootstrapFewShot \d+$/),
+          'step 3: evaluate on the valset 1',
+        ]);
+      } finally {
+        info.mockRestore();
       }
     },
   );

@@ -104,6 +104,7 @@ export {
   typeNodesEqual,
   validateValue,
 } from './signature/type-node.ts';
+export { zodTypeName } from './signature/type-from-zod.ts';
 export { TypeValidationError, type TypeValidationErrorDetails } from './signature/type-validation-error.ts';
 export { DSPY_COMPATIBLE_VERSION, DSPY_TS_VERSION, type StateMetadata } from './state/metadata.ts';
 export * from './modules/library.ts';
