@@ -30,12 +30,20 @@ function splitTitle(markdown: string): { title: string | undefined; body: string
 
 /**
  * Makes a file from `bench/<slug>/` fit its docs page: `RESULTS.md` links become an anchor to the results
- * section, other relative links (source files next to the README) become plain code, since the site does not
- * serve the repository's files.
+ * section, links to SVG plots next to the README become the plot itself (inlined as a data URI, so the figure
+ * on the page is the one the benchmark wrote), and other relative links (source files) become plain code, since
+ * the site does not serve the repository's files.
  */
-function rewriteLinks(markdown: string): string {
+function rewriteLinks(markdown: string, slug: string): string {
   return markdown.replace(/\[([^\]]+)\]\((?!https?:|#|mailto:)([^)\s]+)\)/g, (_, text: string, target: string) => {
     if (/(^|\/)RESULTS\.md$/.test(target)) return `[${text}](#results)`;
+    const plot = join(benchDir, slug, target);
+    if (target.endsWith('.svg') && existsSync(plot)) {
+      const data = readFileSync(plot).toString('base64');
+      // Raw HTML: markdown-it refuses `data:image/svg+xml` URLs in Markdown image syntax.
+      const alt = text.replaceAll('`', '').replaceAll('"', '&quot;');
+      return `\n\n<img class="bench-plot" alt="${alt}" src="data:image/svg+xml;base64,${data}">\n\n`;
+    }
     return text.startsWith('`') ? text : `\`${text}\``;
   });
 }
@@ -70,13 +78,13 @@ export function benchSuites(): BenchSuite[] {
         `<p class="bench-source">From <code>bench/${slug}/README.md</code>${hasResults ? ` and <code>bench/${slug}/RESULTS.md</code>` : ''}, included when the site is built.</p>`,
         '',
         '::: v-pre',
-        rewriteLinks(readme.body).trim(),
+        rewriteLinks(readme.body, slug).trim(),
         ':::',
         '',
         '## Results',
         '',
         hasResults
-          ? `::: v-pre\n${demoteHeadings(rewriteLinks(results ?? '')).trim()}\n:::`
+          ? `::: v-pre\n${demoteHeadings(rewriteLinks(results ?? '', slug)).trim()}\n:::`
           : `::: info No results recorded yet\nThis suite has no \`bench/${slug}/RESULTS.md\` yet; run the command above to measure it on your machine.\n:::`,
         '',
       ].join('\n');
