@@ -39,7 +39,9 @@ describe('random-search compile example', () => {
     process.argv = [argv[0] as string, new URL('./compile-random-search.ts', import.meta.url).pathname, outPath];
     try {
       vi.resetModules();
-      await import('./compile-random-search.ts?script');
+      // The query string gives a fresh module instance, so the script's top-level code runs again.
+      const scriptModule: string = './compile-random-search.ts?script';
+      await import(scriptModule);
     } finally {
       process.argv = argv;
     }

@@ -122,5 +122,15 @@ export {
 export type { WasmKernelVariant } from './kernels/wasm/kernel-module.ts';
 export { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './kernels/wasm/wasm-backend.ts';
 
+// A core Finetuner that compiles dspy-ts programs into local weights (BootstrapFinetune + SMT)
+export {
+  FinetunedLocalLM,
+  SMT_TRAIN_KWARGS,
+  SMTFinetuner,
+  type SMTFinetunerOptions,
+  type SMTTrainingReport,
+  type SMTTrainKwargs,
+} from './smt-finetuner.ts';
+
 // Fine-tuning: full, LoRA, DoRA and Sparse Matrix Tuning (Node only: checkpoints and export use node:fs)
 export * from './training/index.ts';
