@@ -14,7 +14,6 @@ const TEXT_FIELD: Field = {
   kind: 'input',
   type: { kind: 'str' },
   typeUndefined: false,
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: DSPy's default description is the literal text ${text}.
   desc: '${text}',
   prefix: `${inferPrefix('text')}:`,
   hasDefault: false,
