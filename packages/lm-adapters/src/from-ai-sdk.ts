@@ -120,7 +120,17 @@ export interface SharedState {
 }
 
 function definedEntries<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+  return assignDefined({}, value) as Partial<T>;
+}
+
+/** Copies the members of `source` that are neither `undefined` nor `null` onto `target` (a loop: this runs per call). */
+function assignDefined(target: Record<string, unknown>, source: object): Record<string, unknown> {
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
+    const value = (source as Record<string, unknown>)[key];
+    if (value !== undefined && value !== null) target[key] = value;
+  }
+  return target;
 }
 
 function splitOptions(options: FromAISDKOptions): { defaults: LMDefaults; client: AISDKClientOptions } {
@@ -205,7 +215,8 @@ export class AISDKLM implements LanguageModelV1 {
   constructor(shared: SharedState, defaults: LMDefaults) {
     this.shared = shared;
     this.modelId = shared.modelId;
-    this.defaults = Object.freeze({ ...defaults });
+    // Stored without unset members, so that each call can spread them as they are.
+    this.defaults = Object.freeze(definedEntries(defaults));
     this.capabilities = shared.capabilities;
   }
 
@@ -324,7 +335,7 @@ export class AISDKLM implements LanguageModelV1 {
   }
 
   private merge(request: LMRequest): LMRequest {
-    return { ...definedEntries(this.defaults), ...definedEntries(request) } as LMRequest;
+    return assignDefined({ ...this.defaults }, request) as unknown as LMRequest;
   }
 
   private cacheFor(model: AISDKLanguageModel, request: LMRequest): { cache?: LMCache; key?: string } {
@@ -384,11 +395,20 @@ export class AISDKLM implements LanguageModelV1 {
   }
 
   private async attempt(model: AISDKLanguageModel, request: LMRequest): Promise<LMResponse> {
-    const timeout = new AbortController();
-    const signals = request.signal ? [request.signal, timeout.signal] : [timeout.signal];
-    const timer = setTimeout(() => timeout.abort(), this.shared.timeoutMs);
+    // One controller per attempt, aborted by the timer or by the caller's signal. (Not `AbortSignal.any`: a composite
+    // signal costs ~20 µs of CPU and GC work per request once `fetch` listens to it, more than the rest of this layer.)
+    const controller = new AbortController();
+    const callerSignal = request.signal;
+    const onCallerAbort = () => controller.abort(callerSignal?.reason);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.shared.timeoutMs);
+    if (callerSignal?.aborted) onCallerAbort();
+    else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      const options = this.callOptions(model, request, AbortSignal.any(signals));
+      const options = this.callOptions(model, request, controller.signal);
       const result = await generateText(options);
       let text = result.text;
       // With a response format, the JSON may arrive out of band (`structuredOutputText`); the SDK exposes it as the
@@ -411,11 +431,12 @@ export class AISDKLM implements LanguageModelV1 {
       throw toLMError(error, {
         modelId: this.modelId,
         aborted: request.signal?.aborted === true,
-        timedOut: timeout.signal.aborted,
+        timedOut,
         timeoutMs: this.shared.timeoutMs,
       });
     } finally {
       clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onCallerAbort);
     }
   }
 
