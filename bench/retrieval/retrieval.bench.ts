@@ -5,7 +5,8 @@
  *   node --conditions=@dspy-ts/source --import tsx bench/retrieval/retrieval.bench.ts [--vectors 100000] …
  *
  * Flags (defaults in brackets): --vectors [100000] --dims [384] --queries [100] --passages [50000]
- * --m [16] --ef-construction [64] --ef-search [40,100] --only [bm25|vectors] --out <file to append a Markdown report to>.
+ * --m [16] --ef-construction [64] --ef-search [40,100,200,400,800] --data [uniform,clustered] --only [bm25|vectors]
+ * --out <file to append a Markdown report to>.
  */
 import { appendFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -13,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { BM25Retriever, InMemoryVectorStore, PgVectorStore } from '@dspy-ts/retrieval';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import { dataset, random } from './data.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,7 +24,8 @@ const { values } = parseArgs({
     passages: { type: 'string', default: '50000' },
     m: { type: 'string', default: '16' },
     'ef-construction': { type: 'string', default: '64' },
-    'ef-search': { type: 'string', default: '40,100' },
+    'ef-search': { type: 'string', default: '40,100,200,400,800' },
+    data: { type: 'string', default: 'uniform,clustered' },
     out: { type: 'string' },
     only: { type: 'string' },
   },
@@ -34,6 +37,7 @@ const P = Number(values.passages);
 const M = Number(values.m);
 const EF_CONSTRUCTION = Number(values['ef-construction']);
 const EF_SEARCH = values['ef-search']!.split(',').map(Number);
+const DATA = values.data!.split(',');
 const K = 10;
 
 const report: string[] = [];
@@ -42,31 +46,23 @@ function log(line: string): void {
   report.push(line);
 }
 
-/** Seeded PRNG (mulberry32) so every run sees the same data. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Unit vectors with Gaussian components (Box–Muller), i.e. uniform on the sphere. */
-function unitVectors(n: number, dims: number, seed: number): Float32Array[] {
-  const next = random(seed);
-  return Array.from({ length: n }, () => {
-    const v = new Float32Array(dims);
-    let norm = 0;
-    for (let i = 0; i < dims; i++) {
-      const g = Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-      v[i] = g;
-      norm += g * g;
+/** Recall of one query's hits against the exact top k: by id, and counting a hit whose similarity ties the k-th. */
+function overlap(
+  hits: { id: string; score: number }[],
+  truth: { ids: Set<string>; kth: number },
+): { byId: number; withTies: number } {
+  let byId = 0;
+  let withTies = 0;
+  for (const hit of hits) {
+    if (truth.ids.has(hit.id)) {
+      byId++;
+      withTies++;
+    } else if (hit.score >= truth.kth - 1e-6) {
+      // Float rounding (pgvector in float32/float64 vs JS) can order near-equal neighbours differently.
+      withTies++;
     }
-    norm = Math.sqrt(norm);
-    for (let i = 0; i < dims; i++) v[i]! /= norm;
-    return v;
-  });
+  }
+  return { byId, withTies };
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -78,13 +74,17 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }>
 const fmt = (x: number, digits = 1) =>
   x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
-async function vectorBench(): Promise<void> {
-  log(
-    `### pgvector in PGlite: ${N.toLocaleString('en-US')} random unit vectors, ${D} dimensions, ${Q} queries, k = ${K}`,
-  );
+/** The scan a plan runs: the HNSW index, or an exact sequential scan. */
+function planKind(plan: string): string {
+  if (/Index Scan using \w+_hnsw_/.test(plan)) return 'HNSW index scan';
+  if (/Seq Scan/.test(plan)) return 'seq scan';
+  return plan.split('\n')[1]?.trim() ?? plan;
+}
+
+async function vectorBench(name: string): Promise<void> {
+  const { data, queries, description } = dataset(name, N, Q, D);
+  log(`### pgvector in PGlite: ${N.toLocaleString('en-US')} ${description}, ${D} dimensions, ${Q} queries, k = ${K}`);
   log('');
-  const data = unitVectors(N, D, 1);
-  const queries = unitVectors(Q, D, 2);
 
   const db = await PGlite.create({ extensions: { vector } });
   // The HNSW build keeps its graph in maintenance_work_mem; a graph that does not fit is built far more slowly.
@@ -105,41 +105,57 @@ async function vectorBench(): Promise<void> {
 
   const memory = new InMemoryVectorStore({ dimensions: D, metric: 'cosine' });
   await memory.upsert(data.map((v, i) => ({ id: String(i), vector: v })));
-  const truth: string[][] = [];
+  const truth: { ids: Set<string>; kth: number }[] = [];
   const memoryRun = await timed(async () => {
-    for (const q of queries) truth.push((await memory.query(q, { k: K })).map((h) => h.id));
+    for (const q of queries) {
+      const hits = await memory.query(q, { k: K });
+      truth.push({ ids: new Set(hits.map((h) => h.id)), kth: hits[K - 1]!.score });
+    }
   });
   log(`| in-memory brute force (recall reference) | ${fmt(Q / (memoryRun.ms / 1000))} queries/s |`);
 
-  let exactAgree = 0;
+  let exactFound = 0;
   const exactRun = await timed(async () => {
-    for (const [i, q] of queries.entries()) {
-      const ids = (await store.query(q, { k: K })).map((h) => h.id);
-      exactAgree += ids.filter((id) => truth[i]!.includes(id)).length;
-    }
+    for (const [i, q] of queries.entries()) exactFound += overlap(await store.query(q, { k: K }), truth[i]!).byId;
   });
   log(
-    `| PGlite exact (sequential scan) | ${fmt(Q / (exactRun.ms / 1000))} queries/s, recall@10 ${fmt(exactAgree / (Q * K), 3)} |`,
+    `| PGlite exact (plan: ${planKind(await store.explain(queries[0]!, { k: K }))}) | ${fmt(Q / (exactRun.ms / 1000))} queries/s, recall@10 ${fmt(exactFound / (Q * K), 3)} |`,
   );
 
   const build = await timed(() => store.createIndex({ m: M, efConstruction: EF_CONSTRUCTION }));
   log(
     `| HNSW build (m = ${M}, ef_construction = ${EF_CONSTRUCTION}) | ${fmt(build.ms / 1000)} s (${fmt(N / (build.ms / 1000), 0)} vectors/s) |`,
   );
+  log('');
 
+  log(
+    "| ef_search | planner's own choice | queries/s (HNSW) | vs exact | recall@10 (by id) | recall@10 (ties counted) |",
+  );
+  log('|---|---|---|---|---|---|');
   for (const ef of EF_SEARCH) {
-    await db.exec(`SET hnsw.ef_search = ${ef}`);
-    let found = 0;
+    // The planner's choice under this ef_search: on small tables and large ef_search it estimates a sequential scan
+    // (exact) to be cheaper, which would report recall 1.000 for a scan that never touched the index.
+    await db.exec('RESET enable_seqscan');
+    const natural = planKind(await store.explain(queries[0]!, { k: K, efSearch: ef }));
+    // Measure the index itself: no sequential scan for the rest of this ef_search.
+    await db.exec('SET enable_seqscan = off');
+    const forced = planKind(await store.explain(queries[0]!, { k: K, efSearch: ef }));
+    if (forced !== 'HNSW index scan')
+      throw new Error(`expected an HNSW index scan at ef_search ${ef}, found ${forced}`);
+    let byId = 0;
+    let withTies = 0;
     const run = await timed(async () => {
       for (const [i, q] of queries.entries()) {
-        const ids = (await store.query(q, { k: K })).map((h) => h.id);
-        found += ids.filter((id) => truth[i]!.includes(id)).length;
+        const found = overlap(await store.query(q, { k: K, efSearch: ef }), truth[i]!);
+        byId += found.byId;
+        withTies += found.withTies;
       }
     });
     log(
-      `| PGlite HNSW, ef_search = ${ef} | ${fmt(Q / (run.ms / 1000))} queries/s, recall@10 ${fmt(found / (Q * K), 3)} (${fmt(exactRun.ms / run.ms)}× exact) |`,
+      `| ${ef} | ${natural} | ${fmt(Q / (run.ms / 1000))} | ${fmt(exactRun.ms / run.ms)}× | ${fmt(byId / (Q * K), 3)} | ${fmt(withTies / (Q * K), 3)} |`,
     );
   }
+  await db.exec('RESET enable_seqscan');
   log('');
   await store.close();
   await memory.close();
@@ -249,9 +265,9 @@ log('');
 log(
   `Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} cores available), ` +
     `${Math.round(totalmem() / 2 ** 30)} GiB RAM. Flags: --vectors ${N} --dims ${D} --queries ${Q} --passages ${P} ` +
-    `--m ${M} --ef-construction ${EF_CONSTRUCTION} --ef-search ${EF_SEARCH.join(',')}.`,
+    `--m ${M} --ef-construction ${EF_CONSTRUCTION} --ef-search ${EF_SEARCH.join(',')} --data ${DATA.join(',')}.`,
 );
 log('');
 if (values.only !== 'vectors') await bm25Bench();
-if (values.only !== 'bm25') await vectorBench();
+if (values.only !== 'bm25') for (const name of DATA) await vectorBench(name);
 if (values.out) await appendFile(values.out, `${report.join('\n')}\n`);

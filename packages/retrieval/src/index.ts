@@ -30,6 +30,7 @@ export type { MetadataFilter } from './metadata-filter.ts';
 export {
   type HnswIndexOptions,
   type PgVectorIndexOptions,
+  type PgVectorQueryOptions,
   PgVectorStore,
   type PgVectorStoreOptions,
 } from './pg-vector-store.ts';

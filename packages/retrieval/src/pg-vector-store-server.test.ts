@@ -72,6 +72,11 @@ describe('PgVectorStore over the Postgres wire protocol (pg)', () => {
       ]);
       expect(indexes.rows.map((row) => row.indexdef).join('\n')).toMatch(/USING hnsw \(embedding vector_cosine_ops\)/);
       expect(await store.query([1, 0.1], { k: 1 })).toMatchObject([{ id: 'a', text: 'kept' }]);
+      // ef_search travels with each query (set_config(…, true) in its transaction), not with a pooled session.
+      expect(await store.query([1, 0.1], { k: 1, efSearch: 5 })).toMatchObject([{ id: 'a' }]);
+      expect(await store.explain([1, 0.1], { k: 1 })).toMatch(/^Limit/);
+      const setting = await db.query<{ v: string }>(`SELECT current_setting('hnsw.ef_search', true) AS v`);
+      expect(setting.rows[0]?.v ?? null).not.toBe('20');
     } finally {
       await store.close();
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { randomVectors, vectorStoreContract } from '../test/vector-store-contract.ts';
+import { random, randomVectors, vectorStoreContract } from '../test/vector-store-contract.ts';
 import { RetrievalError } from './errors.ts';
 import { InMemoryVectorStore } from './in-memory-vector-store.ts';
 import { PgVectorStore } from './pg-vector-store.ts';
@@ -21,6 +21,48 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.close();
 });
+
+/**
+ * Embedding-like vectors: a mixture of `clusters` Gaussians on the unit sphere, each spread along its own few random
+ * directions (low intrinsic dimension) plus a little isotropic noise. Uniformly random high-dimensional vectors are
+ * the worst case for HNSW; real embeddings look more like this.
+ */
+function clusteredVectors(n: number, dimensions: number, clusters: number, seed: number): Float32Array[] {
+  const next = random(seed);
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  const rank = 4;
+  const shapes = Array.from({ length: clusters }, () => ({
+    centre: Float32Array.from({ length: dimensions }, gauss),
+    axes: Array.from({ length: rank }, () => Float32Array.from({ length: dimensions }, () => gauss() * 0.5)),
+  }));
+  return Array.from({ length: n }, () => {
+    const { centre, axes } = shapes[Math.floor(next() * clusters)]!;
+    const v = Float32Array.from(centre, (c) => c + gauss() * 0.1);
+    for (const axis of axes) {
+      const z = gauss();
+      for (let i = 0; i < dimensions; i++) v[i]! += z * axis[i]!;
+    }
+    return v;
+  });
+}
+
+/** Recall@k of `store` against the exact `reference` over `queries`. */
+async function recallAt(
+  k: number,
+  store: PgVectorStore,
+  reference: InMemoryVectorStore,
+  queries: Float32Array[],
+  efSearch?: number,
+): Promise<number> {
+  let found = 0;
+  for (const query of queries) {
+    const want = new Set((await reference.query(query, { k })).map((h) => h.id));
+    const got = await store.query(query, { k, efSearch });
+    expect(got).toHaveLength(k);
+    found += got.filter((h) => want.has(h.id)).length;
+  }
+  return found / (k * queries.length);
+}
 
 describe('PgVectorStore on embedded PGlite', () => {
   vectorStoreContract((options) => PgVectorStore.open({ ...options, pglite: db, table: nextTable() }));
@@ -79,11 +121,8 @@ describe('PgVectorStore on embedded PGlite', () => {
     }));
     await store.upsert(records);
     await reference.upsert(records);
-    const plan = await db.query<{ 'QUERY PLAN': string }>(
-      `EXPLAIN SELECT id FROM ${store.table} ORDER BY embedding <=> $1::vector LIMIT 10`,
-      [`[${records[0]!.vector.join(',')}]`],
-    );
-    expect(plan.rows.map((row) => row['QUERY PLAN']).join('\n')).toMatch(/Index Scan using \w+_hnsw_cosine/);
+    // The plan of the store's own query, under the store's ef_search (10), which pgvector's cost estimate uses.
+    expect(await store.explain(records[0]!.vector, { k: 10 })).toMatch(/Index Scan using \w+_hnsw_cosine/);
     let found = 0;
     for (const query of randomVectors(20, dimensions, 12)) {
       const want = new Set((await reference.query(query, { k: 10 })).map((h) => h.id));
@@ -98,6 +137,78 @@ describe('PgVectorStore on embedded PGlite', () => {
     }
     expect(found / 200).toBeGreaterThanOrEqual(0.8);
     await store.close();
+  });
+
+  for (const [metric, operator, opclass] of [
+    ['cosine', '<=>', 'vector_cosine_ops'],
+    ['inner_product', '<#>', 'vector_ip_ops'],
+  ] as const) {
+    it(`answers ${metric} queries from the HNSW index (${opclass}, ${operator}) with recall@10 ≥ 0.95 on 3,000 clustered vectors`, async () => {
+      const dimensions = 64;
+      const store = await PgVectorStore.open({
+        dimensions,
+        metric,
+        pglite: db,
+        table: nextTable(),
+        index: { type: 'hnsw', m: 16, efConstruction: 64, efSearch: 40 },
+      });
+      const reference = new InMemoryVectorStore({ dimensions, metric });
+      const [data, queries] = [clusteredVectors(3000, dimensions, 30, 21), clusteredVectors(30, dimensions, 30, 21)];
+      const records = data.map((vector, i) => ({ id: `v${i}`, vector }));
+      await store.upsert(records);
+      await reference.upsert(records);
+      const index = await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = $1`, [
+        store.table,
+      ]);
+      expect(index.rows.map((row) => row.indexdef).join('\n')).toContain(`USING hnsw (embedding ${opclass})`);
+      const plan = await store.explain(queries[0]!, { k: 10 });
+      expect(plan).toMatch(new RegExp(`Index Scan using ${store.table}_embedding_hnsw_${metric} on ${store.table}`));
+      expect(plan).toContain(`Order By: (embedding ${operator} `);
+      expect(plan).not.toMatch(/Seq Scan|Sort/);
+      expect(await store.explain(queries[0]!, { k: 10, exact: true })).toMatch(/Seq Scan/);
+      expect(await recallAt(10, store, reference, queries)).toBeGreaterThanOrEqual(0.95);
+      await store.close();
+    });
+  }
+
+  it('applies its own ef_search to each query, whatever the shared session has set', async () => {
+    const dimensions = 32;
+    const options = { dimensions, pglite: db, index: { type: 'hnsw', m: 8, efConstruction: 32 } } as const;
+    const narrow = await PgVectorStore.open({
+      ...options,
+      table: nextTable(),
+      index: { ...options.index, efSearch: 1 },
+    });
+    const store = await PgVectorStore.open({
+      ...options,
+      table: nextTable(),
+      index: { ...options.index, efSearch: 100 },
+    });
+    const reference = new InMemoryVectorStore({ dimensions });
+    const records = randomVectors(1500, dimensions, 31).map((vector, i) => ({ id: `v${i}`, vector }));
+    await store.upsert(records);
+    await narrow.upsert(records.slice(0, 20));
+    await reference.upsert(records);
+    const queries = randomVectors(20, dimensions, 32);
+    try {
+      // Another user of the borrowed PGlite session (here: a store opened later with efSearch 1, then an explicit SET)
+      // must not narrow this store's search; before the fix the last session-wide SET won, and with ef_search = 1
+      // and no iterative scan an index scan returns a single row.
+      await db.exec('SET hnsw.ef_search = 1; SET hnsw.iterative_scan = off');
+      expect(await store.explain(queries[0]!, { k: 10 })).toMatch(/Index Scan using \w+_hnsw_cosine/);
+      const recall = await recallAt(10, store, reference, queries);
+      expect(recall).toBeGreaterThanOrEqual(0.95);
+      // The store sets nothing at session level.
+      expect((await db.query<{ v: string }>(`SELECT current_setting('hnsw.ef_search') AS v`)).rows[0]!.v).toBe('1');
+      // A per-query efSearch overrides the store's; a narrower search finds less.
+      expect(await recallAt(10, store, reference, queries, 1000)).toBeGreaterThanOrEqual(recall);
+      expect(await recallAt(10, store, reference, queries, 10)).toBeLessThan(recall);
+      await expect(store.query(queries[0]!, { k: 10, efSearch: 0 })).rejects.toThrow(/efSearch .* found 0/);
+    } finally {
+      await db.exec('RESET hnsw.ef_search; RESET hnsw.iterative_scan');
+      await narrow.close();
+      await store.close();
+    }
   });
 
   it('validates its options with messages naming the expected and found values', async () => {

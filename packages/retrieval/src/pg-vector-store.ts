@@ -32,7 +32,20 @@ export interface HnswIndexOptions {
   m?: number;
   /** Candidate list size while building (`WITH (ef_construction = …)`). Higher: better recall, slower build. */
   efConstruction?: number;
-  /** Candidate list size while searching (`SET hnsw.ef_search`). Higher: better recall, slower queries; must be ≥ k. */
+  /**
+   * Candidate list size while searching (`hnsw.ef_search`, set for each query's own transaction). Higher: better
+   * recall, slower queries. Recall at a given value depends on the data: on clustered, embedding-like vectors the
+   * default 40 is usually enough, on uniformly random high-dimensional vectors it needs hundreds (see the retrieval
+   * benchmark). Overridable per query with {@link PgVectorQueryOptions.efSearch}.
+   */
+  efSearch?: number;
+}
+
+/** Options of {@link PgVectorStore.query}: those of every {@link VectorStore}, plus the HNSW search width. */
+export interface PgVectorQueryOptions extends VectorQueryOptions {
+  /**
+   * `hnsw.ef_search` for this query only (1 to 1000), overriding the index's `efSearch`. Ignored by exact search.
+   */
   efSearch?: number;
 }
 
@@ -106,6 +119,7 @@ export class PgVectorStore implements VectorStore {
   private readonly driver: SqlDriver;
   private readonly batchSize: number;
   private indexed = false;
+  private efSearch = 40;
   private closed = false;
 
   private constructor(driver: SqlDriver, options: PgVectorStoreOptions, table: string) {
@@ -242,8 +256,8 @@ export class PgVectorStore implements VectorStore {
   }
 
   /**
-   * Creates the HNSW index when missing (building it over the rows already stored) and applies `efSearch` to every
-   * session. Building after a bulk load is faster than inserting into an existing index.
+   * Creates the HNSW index when missing (building it over the rows already stored) and makes `efSearch` the search
+   * width of this store's later queries. Building after a bulk load is faster than inserting into an existing index.
    */
   async createIndex(index: Omit<HnswIndexOptions, 'type'> & { type?: 'hnsw' } = {}): Promise<void> {
     this.checkOpen();
@@ -282,11 +296,7 @@ export class PgVectorStore implements VectorStore {
       ),
     );
     this.indexed = true;
-    await this.driver.setSessionStatements([
-      `SET hnsw.ef_search = ${efSearch}`,
-      // Keep scanning the graph until `k` rows pass a metadata filter, still in exact distance order.
-      `SET hnsw.iterative_scan = strict_order`,
-    ]);
+    this.efSearch = efSearch;
   }
 
   /**
@@ -362,29 +372,17 @@ export class PgVectorStore implements VectorStore {
     return row?.n ?? 0;
   }
 
-  /** The `k` most similar records, best first (scores as in {@link VectorMetric}). */
-  async query(vector: VectorLike, options: VectorQueryOptions): Promise<VectorMatch[]> {
-    this.checkOpen();
-    throwIfAborted(options.signal, 'PgVectorStore.query');
-    const k = checkK(options.k, 'PgVectorStore.query');
-    const q = toFloat32(vector, this.dimensions, 'PgVectorStore.query', 'the query vector');
-    if (this.metric === 'cosine') normalizeInPlace(Float32Array.from(q), 'PgVectorStore.query', 'the query vector');
-    const { operator, toScore } = OPERATORS[this.metric];
-    const params: unknown[] = [vectorLiteral(q), k];
-    const where = this.whereClause(options.filter, params);
-    const sql = `SELECT id, content, metadata, embedding ${operator} $1::vector AS distance FROM ${this.table}${where}
-      ORDER BY embedding ${operator} $1::vector LIMIT $2`;
+  /**
+   * The `k` most similar records, best first (scores as in {@link VectorMetric}). With an HNSW index the query runs
+   * in its own transaction with `hnsw.ef_search` (the index's `efSearch`, or `options.efSearch`) and
+   * `hnsw.iterative_scan = strict_order` set locally, so the settings hold whichever connection runs it and never
+   * leak into other users of the session. Postgres may still choose an exact sequential scan when it estimates that
+   * to be cheaper (small tables, large `efSearch`); {@link PgVectorStore.explain} shows the plan.
+   */
+  async query(vector: VectorLike, options: PgVectorQueryOptions): Promise<VectorMatch[]> {
     type Row = { id: string; content: string; metadata: Record<string, unknown>; distance: number };
-    const rows = await this.run('query', () =>
-      options.exact && this.indexed
-        ? this.driver.transaction(async (tx: SqlExecutor) => {
-            // Planner switches, local to this transaction: no index scan means an exact sequential scan.
-            await tx.query('SET LOCAL enable_indexscan = off');
-            await tx.query('SET LOCAL enable_bitmapscan = off');
-            return tx.query<Row>(sql, params);
-          })
-        : this.driver.query<Row>(sql, params),
-    );
+    const rows = await this.search<Row>('query', vector, options, '');
+    const { toScore } = OPERATORS[this.metric];
     throwIfAborted(options.signal, 'PgVectorStore.query');
     return rows.map((row) => ({
       id: row.id,
@@ -392,6 +390,61 @@ export class PgVectorStore implements VectorStore {
       text: row.content,
       metadata: row.metadata ?? {},
     }));
+  }
+
+  /**
+   * The plan Postgres chooses for {@link PgVectorStore.query} with the same vector and options (the text of
+   * `EXPLAIN`, one line per plan line), run under the same settings. An HNSW search shows
+   * `Index Scan using <table>_embedding_hnsw_<metric>`; an exact one a `Seq Scan` under a `Sort`.
+   */
+  async explain(vector: VectorLike, options: PgVectorQueryOptions): Promise<string> {
+    const rows = await this.search<{ 'QUERY PLAN': string }>('explain', vector, options, 'EXPLAIN ');
+    return rows.map((row) => row['QUERY PLAN']).join('\n');
+  }
+
+  private async search<R>(
+    operation: 'query' | 'explain',
+    vector: VectorLike,
+    options: PgVectorQueryOptions,
+    prefix: string,
+  ): Promise<R[]> {
+    const where = `PgVectorStore.${operation}`;
+    this.checkOpen();
+    throwIfAborted(options.signal, where);
+    const k = checkK(options.k, where);
+    const efSearch = options.efSearch ?? this.efSearch;
+    if (!Number.isInteger(efSearch) || efSearch < 1 || efSearch > 1000) {
+      throw new RetrievalError(
+        'invalid_argument',
+        `${where}: expected efSearch to be an integer from 1 to 1000, found ${String(efSearch)}.`,
+      );
+    }
+    const q = toFloat32(vector, this.dimensions, where, 'the query vector');
+    if (this.metric === 'cosine') normalizeInPlace(Float32Array.from(q), where, 'the query vector');
+    const { operator } = OPERATORS[this.metric];
+    const params: unknown[] = [vectorLiteral(q), k];
+    const filter = this.whereClause(options.filter, params);
+    // The bare `ORDER BY embedding <op> $1 LIMIT $2` is the form pgvector answers from the index.
+    const sql = `${prefix}SELECT id, content, metadata, embedding ${operator} $1::vector AS distance FROM ${this.table}${filter}
+      ORDER BY embedding ${operator} $1::vector LIMIT $2`;
+    if (!this.indexed) return this.run(operation, () => this.driver.query<R>(sql, params));
+    return this.run(operation, () =>
+      this.driver.transaction(async (tx: SqlExecutor) => {
+        if (options.exact) {
+          // Planner switches, local to this transaction: no index scan means an exact sequential scan.
+          await tx.query('SET LOCAL enable_indexscan = off');
+          await tx.query('SET LOCAL enable_bitmapscan = off');
+        } else {
+          // Local to this transaction (`is_local = true`), on the connection that runs the query. The iterative scan
+          // keeps walking the graph until `k` rows pass a metadata filter, still in exact distance order.
+          await tx.query(
+            `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'strict_order', true)`,
+            [String(efSearch)],
+          );
+        }
+        return tx.query<R>(sql, params);
+      }),
+    );
   }
 
   /** Number of records, optionally only those matching `filter`. */

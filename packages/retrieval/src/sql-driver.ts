@@ -17,8 +17,6 @@ export interface SqlDriver extends SqlExecutor {
   readonly description: string;
   /** Runs `fn` inside BEGIN … COMMIT, rolling back when it throws. */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
-  /** Statements run once on every new connection (session settings such as `SET hnsw.ef_search`). */
-  setSessionStatements(statements: readonly string[]): Promise<void>;
   /** Closes the connection(s) this driver opened; a borrowed handle is left open. */
   close(): Promise<void>;
 }
@@ -44,11 +42,6 @@ export class PGliteDriver implements SqlDriver {
     );
   }
 
-  async setSessionStatements(statements: readonly string[]): Promise<void> {
-    // PGlite is one session, so the settings apply once for good.
-    for (const statement of statements) await this.db.query(statement);
-  }
-
   async close(): Promise<void> {
     if (this.owned && !this.db.closed) await this.db.close();
   }
@@ -56,9 +49,6 @@ export class PGliteDriver implements SqlDriver {
 
 /** A driver over a `pg` connection pool talking to a Postgres server. */
 export class PgPoolDriver implements SqlDriver {
-  private sessionStatements: readonly string[] = [];
-  private readonly prepared = new WeakSet<PoolClient>();
-
   constructor(
     private readonly pool: Pool,
     readonly description: string,
@@ -97,32 +87,21 @@ export class PgPoolDriver implements SqlDriver {
     }
   }
 
-  async setSessionStatements(statements: readonly string[]): Promise<void> {
-    this.sessionStatements = statements;
-  }
-
   async close(): Promise<void> {
     await this.pool.end();
   }
 
-  /** Checks out a client, applying the session statements the first time it is seen. */
+  /**
+   * Checks out a client. No session state is set on it: settings a query needs (`hnsw.ef_search`) are set with
+   * `set_config(…, true)` inside the query's own transaction, so they neither depend on which pooled connection
+   * runs it nor leak to other users of the connection.
+   */
   async connect(): Promise<PoolClient> {
-    let client: PoolClient;
     try {
-      client = await this.pool.connect();
+      return await this.pool.connect();
     } catch (error) {
       throw connectionError(this.description, error);
     }
-    if (this.sessionStatements.length > 0 && !this.prepared.has(client)) {
-      try {
-        for (const statement of this.sessionStatements) await client.query(statement);
-        this.prepared.add(client);
-      } catch (error) {
-        client.release(error as Error);
-        throw error;
-      }
-    }
-    return client;
   }
 }
 
