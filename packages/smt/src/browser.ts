@@ -37,5 +37,5 @@ export {
   runConformance,
   type Tolerance,
 } from './kernels/gpujs/index.ts';
-export { KernelError } from './kernels/reference/kernel-error.ts';
+export { KernelError } from './kernels/kernel-error.ts';
 export { createReferenceBackend } from './kernels/reference/reference-backend.ts';

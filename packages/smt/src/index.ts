@@ -24,7 +24,7 @@ export type {
   KernelBackend,
   RopeLayout,
 } from './kernels/backend.ts';
-export { KernelError } from './kernels/reference/kernel-error.ts';
+export { KernelError } from './kernels/kernel-error.ts';
 export { mulberry32, type RandomTensorOptions, type Rng, randomTensor } from './kernels/reference/random.ts';
 export { createReferenceBackend } from './kernels/reference/reference-backend.ts';
 export {

@@ -9,7 +9,7 @@
 
 import type { BackendName, KernelBackend } from './backend.ts';
 import type { GpuJsBackendOptions } from './gpujs/gpujs-backend.ts';
-import { KernelError } from './reference/kernel-error.ts';
+import { KernelError } from './kernel-error.ts';
 import { createReferenceBackend } from './reference/reference-backend.ts';
 import type { WasmBackendOptions } from './wasm/wasm-backend.ts';
 

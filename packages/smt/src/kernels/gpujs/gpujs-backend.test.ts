@@ -1,6 +1,6 @@
 import { DspyError } from '@dspy-ts/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { mulberry32, randomTensor } from '../reference/random.ts';
 import { createReferenceBackend } from '../reference/reference-backend.ts';
 import { runConformance } from './backend-conformance.ts';

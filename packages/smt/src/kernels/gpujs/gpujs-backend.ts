@@ -7,7 +7,7 @@
 
 import { GPU, Input, type KernelVariable } from 'gpu.js';
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { KernelCache, type KernelSpec, modeOf } from './kernel-cache.ts';
 import * as src from './kernel-sources.ts';
 import { type DeviceLimits, FLAT_INDEX_LIMIT, planMatmulTiles, ranges } from './limits.ts';

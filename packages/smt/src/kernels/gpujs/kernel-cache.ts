@@ -6,7 +6,7 @@
 
 import type { GPU, IGPUKernelSettings, IKernelRunShortcut, KernelVariable } from 'gpu.js';
 import * as gpujs from 'gpu.js';
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import type { KernelSource } from './kernel-sources.ts';
 
 /** What a cached kernel is compiled for. */

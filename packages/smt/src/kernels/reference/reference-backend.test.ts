@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AdamParams, BlockIndex } from '../backend.ts';
-import { KernelError } from './kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { mulberry32, randomTensor } from './random.ts';
 import { createReferenceBackend } from './reference-backend.ts';
 

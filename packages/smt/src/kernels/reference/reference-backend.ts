@@ -7,7 +7,7 @@
  */
 
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
-import { checkLength, KernelError } from './kernel-error.ts';
+import { checkLength, KernelError } from '../kernel-error.ts';
 
 /**
  * Creates the plain-TypeScript backend that implements every kernel of {@link KernelBackend}.

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { KERNELS_WASM_RELAXED_SIMD, KERNELS_WASM_SIMD } from './kernels-wasm.generated.ts';
 
 /** Which build of the kernels to run. */

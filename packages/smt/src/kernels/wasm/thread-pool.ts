@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import type { WorkerOp } from './control-block.ts';
 import {
   ARGC,

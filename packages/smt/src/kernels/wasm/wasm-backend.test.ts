@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdamParams, BlockIndex, KernelBackend } from '../backend.ts';
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { mulberry32, randomTensor } from '../reference/random.ts';
 import { createReferenceBackend } from '../reference/reference-backend.ts';
 import { createWasmBackend, type WasmBackend, type WasmBackendOptions } from './wasm-backend.ts';

@@ -7,7 +7,7 @@
  * @module
  */
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 import { compileKernelModule, type WasmKernelVariant } from './kernel-module.ts';
 import { controlRegionBytes, ThreadPool } from './thread-pool.ts';
 import { alignUp, WASM_MAX_PAGES, WASM_PAGE_BYTES, WasmHeap } from './wasm-heap.ts';

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { KernelError } from '../reference/kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
 
 /** Bytes per wasm page. */
 export const WASM_PAGE_BYTES = 65_536;
