@@ -9,6 +9,7 @@ export { crossEntropy } from './cross-entropy';
 export { gemm, gemmScratchBytes } from './gemm';
 export { rmsnormBackward, rmsnormForward } from './rmsnorm';
 export { rope } from './rope';
+export { axpy } from './simd';
 export { swigluBackward, swigluForward } from './swiglu';
 
 /** First byte after the module's static data; the host places its own regions above it. */

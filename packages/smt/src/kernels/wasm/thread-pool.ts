@@ -116,22 +116,36 @@ export class ThreadPool {
    * worker i−1. Returns when all have finished; throws a `kernel` {@link KernelError} if any of them failed.
    */
   run(op: WorkerOp, argLists: readonly (readonly number[])[]): void {
-    if (this.#disposed) throw new KernelError('The wasm backend was disposed; create a new one.');
     if (argLists.length === 0) return;
-    if (argLists.length - 1 > this.#workers.length) {
-      throw new KernelError(
-        `Asked for ${argLists.length} parallel jobs but the pool has ${this.#workers.length} workers (+1 caller).`,
-      );
+    this.overlap(op, argLists.length - 1, (post) => {
+      for (let i = 1; i < argLists.length; i++) post(argLists[i]!);
+      this.#local[op](...argLists[0]!);
+    });
+  }
+
+  /**
+   * Runs `body` on the calling thread with a `post` function that hands one job of `op` to the next idle worker
+   * (at most `workers` of them) as soon as it is called, so the caller can prepare a worker's input, post it, and
+   * go on preparing the next one (or its own share) while the workers compute. Returns once `body`
+   * and every posted job have finished; throws a `kernel` {@link KernelError} if any of them failed.
+   */
+  overlap(op: WorkerOp, workers: number, body: (post: (args: readonly number[]) => void) => void): void {
+    if (this.#disposed) throw new KernelError('The wasm backend was disposed; create a new one.');
+    if (workers > this.#workers.length) {
+      throw new KernelError(`Asked for ${workers} worker jobs but the pool has ${this.#workers.length} workers.`);
     }
     const opIndex = WORKER_OPS.indexOf(op);
     this.#seq = (this.#seq % 0x7fffffff) + 1;
     const seq = this.#seq;
     const busy: PoolWorker[] = [];
-    for (let i = 1; i < argLists.length; i++) {
-      const args = argLists[i]!;
-      if (args.length > MAX_ARGS)
+    const post = (args: readonly number[]): void => {
+      if (busy.length >= workers) {
+        throw new KernelError(`Posted more than the ${workers} worker jobs announced for ${op}.`);
+      }
+      if (args.length > MAX_ARGS) {
         throw new KernelError(`Job ${op} has ${args.length} arguments; at most ${MAX_ARGS} fit.`);
-      const entry = this.#workers[i - 1]!;
+      }
+      const entry = this.#workers[busy.length]!;
       const { slot } = entry;
       slot[OP] = opIndex;
       slot[ARGC] = args.length;
@@ -139,14 +153,14 @@ export class ThreadPool {
       Atomics.store(slot, SEQ, seq);
       Atomics.notify(slot, SEQ, 1);
       busy.push(entry);
-    }
+    };
     let failure: unknown;
     try {
-      this.#local[op](...argLists[0]!);
+      body(post);
     } catch (error) {
       failure = error;
     }
-    // Always wait for every worker, even after a local failure: the next call reuses the same memory.
+    // Always wait for every posted worker, even after a local failure: the next call reuses the same memory.
     let failedWorkers = 0;
     for (const { slot } of busy) {
       for (let done = Atomics.load(slot, DONE); done !== seq; done = Atomics.load(slot, DONE)) {
@@ -155,6 +169,7 @@ export class ThreadPool {
       if (slot[STATUS] !== 0) failedWorkers++;
     }
     if (failure !== undefined) {
+      if (failure instanceof KernelError) throw failure;
       throw new KernelError(`The wasm kernel ${op} failed on the calling thread.`, { cause: failure });
     }
     if (failedWorkers > 0) {

@@ -322,14 +322,46 @@ describe('wasm backend lifecycle', () => {
       const b = tensor(k * n, 41);
       // Every thread runs the same blocked summation order, so the split is bit-for-bit invisible.
       expect(two.matmul(a, b, m, k, n)).toEqual(one.matmul(a, b, m, k, n));
-      const g = tensor(m * 256, 42);
-      const x = tensor(m * 256, 43);
       const blocks = Array.from({ length: 9 }, (_, i) => ({ rowBlock: i % 4, colBlock: (i * 3) % 4 }));
-      expect(two.blockSparseWeightGrad(g, x, m, 256, 256, blocks, 64)).toEqual(
-        one.blockSparseWeightGrad(g, x, m, 256, 256, blocks, 64),
+      // The block-sparse gradient splits its reduction over rows into 256-row panels, one slice per thread,
+      // and adds the partials in row order: with one panel per worker that is the single-threaded summation.
+      const rows = 512;
+      const g = tensor(rows * 256, 42);
+      const x = tensor(rows * 256, 43);
+      expect(two.blockSparseWeightGrad(g, x, rows, 256, 256, blocks, 64)).toEqual(
+        one.blockSparseWeightGrad(g, x, rows, 256, 256, blocks, 64),
       );
     } finally {
       await Promise.all([one.dispose(), two.dispose()]);
+    }
+  });
+
+  it('splits the block-sparse gradient over rows on any thread count, matching one thread to rounding', async () => {
+    const backends = await Promise.all(
+      [1, 2, 3].map((threads) => createWasmBackend({ threads, parallelThreshold: 0 })),
+    );
+    try {
+      const [outDim, inDim, bs] = [100, 80, 16];
+      const blocks = [
+        { rowBlock: 6, colBlock: 4 }, // rows 96..111 of 100: ragged
+        { rowBlock: 0, colBlock: 0 },
+        { rowBlock: 2, colBlock: 1 },
+        { rowBlock: 5, colBlock: 4 },
+      ];
+      for (const rows of [100, 700, 1300]) {
+        const g = tensor(rows * outDim, 50 + rows);
+        const x = tensor(rows * inDim, 51 + rows);
+        const want = reference.blockSparseWeightGrad(g, x, rows, outDim, inDim, blocks, bs);
+        const absWant = reference.blockSparseWeightGrad(abs(g), abs(x), rows, outDim, inDim, blocks, bs);
+        for (const backend of backends) {
+          const got = backend.blockSparseWeightGrad(g, x, rows, outDim, inDim, blocks, bs);
+          expectWithin(got, want, gemmBudget(rows, absWant));
+          // The same thread count always gives the same bits.
+          expect(backend.blockSparseWeightGrad(g, x, rows, outDim, inDim, blocks, bs)).toEqual(got);
+        }
+      }
+    } finally {
+      await Promise.all(backends.map((backend) => backend.dispose()));
     }
   });
 

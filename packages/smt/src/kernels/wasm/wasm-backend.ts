@@ -50,6 +50,7 @@ interface KernelExports {
   gemmScratchBytes(): number;
   gemm(...args: number[]): void;
   blockSparseWeightGrad(...args: number[]): void;
+  axpy(y: number, alpha: number, x: number, n: number): void;
   blockScores(mat: number, rows: number, cols: number, bs: number, meanAbs: number, absMean: number): void;
   rmsnormForward(x: number, w: number, y: number, invRms: number, T: number, D: number, eps: number): void;
   rmsnormBackward(dy: number, x: number, w: number, invRms: number, dx: number, dW: number, T: number, D: number): void;
@@ -120,6 +121,8 @@ interface KernelExports {
 /** Register-tile sizes of the GEMM micro-kernel: thread splits are aligned to them. */
 const GEMM_MR = 4;
 const GEMM_NR = 8;
+/** Depth of the GEMM's k panels (`KC` in assembly/gemm.ts): a product is summed panel by panel in k order. */
+const GEMM_KC = 256;
 /** Initial heap size above the fixed regions; the heap grows on demand. */
 const INITIAL_HEAP_BYTES = 16 * 1024 * 1024;
 
@@ -194,6 +197,29 @@ function splitRange(total: number, parts: number, quantum: number): [number, num
     start = end;
   }
   return ranges;
+}
+
+/**
+ * Splits `m` rows into at most `threads` contiguous slices on {@link GEMM_KC} boundaries, for a reduction over
+ * rows whose per-slice partial sums are added in row order. The caller computes the first slice and copies its
+ * input last, so it gets no more panels than any worker. When every worker slice is a single panel, adding the
+ * partials in order repeats the single-threaded GEMM's own summation exactly, so the result is bit-identical to
+ * one thread's (the case of m ≤ threads · 256); otherwise it differs only by rounding. Returns `[start, end)`
+ * per slice, the caller's first; a single slice means "run serially".
+ */
+function panelAlignedRowSlices(m: number, threads: number): [number, number][] {
+  const panels = Math.ceil(m / GEMM_KC);
+  const parts = Math.min(threads, panels);
+  const callerPanels = Math.floor(panels / parts);
+  const workerPanels = panels - callerPanels;
+  const rows = (panel: number): number => Math.min(m, panel * GEMM_KC);
+  const slices: [number, number][] = [[0, rows(callerPanels)]];
+  for (let w = 0; w < parts - 1; w++) {
+    const first = callerPanels + Math.round((w * workerPanels) / (parts - 1));
+    const last = callerPanels + Math.round(((w + 1) * workerPanels) / (parts - 1));
+    slices.push([rows(first), rows(last)]);
+  }
+  return slices;
 }
 
 class WasmKernelBackend implements WasmBackend {
@@ -317,18 +343,55 @@ class WasmKernelBackend implements WasmBackend {
     const count = blocks.length;
     if (count === 0) return new Float32Array(0);
     const heap = this.#begin();
-    const pg = heap.copyInF32(g, m * outDim);
-    const px = heap.copyInF32(x, m * inDim);
     const pl = heap.copyIn(list);
-    const po = heap.alloc(count * bs * bs * 4);
-    const head = [pg, px, po, m, outDim, inDim, pl, bs];
-    const parallel = this.threads > 1 && count > 1 && count * bs * bs * m >= this.#parallelThreshold;
-    const ranges: [number, number][] = parallel ? splitRange(count, this.threads, 1) : [[0, count]];
-    this.#run(
-      'blockSparseWeightGrad',
-      ranges.map(([start, end], i) => [...head, start, end, this.#scratch[i]!]),
-    );
-    return heap.readF32(po, count * bs * bs);
+    const size = count * bs * bs;
+    const work = size * m;
+    const slices = this.#pool && work >= this.#parallelThreshold ? panelAlignedRowSlices(m, this.threads) : [];
+    if (!this.#pool || slices.length < 2) {
+      const pg = heap.copyInF32(g, m * outDim);
+      const px = heap.copyInF32(x, m * inDim);
+      const po = heap.alloc(size * 4);
+      this.#kernels.blockSparseWeightGrad(pg, px, po, m, outDim, inDim, pl, bs, 0, count, this.#scratch[0]!);
+      return heap.readF32(po, size);
+    }
+    // Parallel: every thread takes a slice of the m rows and computes the partial dS of every block over it;
+    // the partials are added in row order at the end. Splitting the reduction dimension lets the copy of the
+    // inputs into wasm memory (which must happen on this thread, and costs as much as a sizeable share of the
+    // arithmetic when few blocks are selected) overlap with the workers' arithmetic: each worker's rows are
+    // copied and posted before the next, and this thread copies and computes its own slice last.
+    const pg = heap.alloc(m * outDim * 4);
+    const px = heap.alloc(m * inDim * 4);
+    const outs = slices.map(() => heap.alloc(size * 4));
+    const copyRows = (start: number, end: number): void => {
+      heap.f32(pg + start * outDim * 4, (end - start) * outDim).set(g.subarray(start * outDim, end * outDim));
+      heap.f32(px + start * inDim * 4, (end - start) * inDim).set(x.subarray(start * inDim, end * inDim));
+    };
+    const argsFor = (t: number): number[] => {
+      const [start, end] = slices[t]!;
+      return [
+        pg + start * outDim * 4,
+        px + start * inDim * 4,
+        outs[t]!,
+        end - start,
+        outDim,
+        inDim,
+        pl,
+        bs,
+        0,
+        count,
+        this.#scratch[t]!,
+      ];
+    };
+    this.#pool.overlap('blockSparseWeightGrad', slices.length - 1, (post) => {
+      for (let t = 1; t < slices.length; t++) {
+        copyRows(...slices[t]!);
+        post(argsFor(t));
+      }
+      copyRows(...slices[0]!);
+      this.#kernels.blockSparseWeightGrad(...argsFor(0));
+    });
+    for (let t = 1; t < slices.length; t++) this.#kernels.axpy(outs[0]!, 1, outs[t]!, size);
+    return heap.readF32(outs[0]!, size);
   }
 
   blockScores(
