@@ -5,6 +5,7 @@
  */
 export { Adapter, type AdapterOptions, INCOMPLETE_DEMO_PREFIX } from './adapter.ts';
 export { ChatAdapter, type ChatAdapterOptions, type FieldWithValue } from './chat-adapter.ts';
+export { DelegatingAdapter } from './delegating-adapter.ts';
 export { fieldDescriptionString, promptJsonSchema, translateFieldType } from './field-prompt.ts';
 export { formatFieldValue, formatNumberedList, pythonJsonDumps, pythonStr } from './format-value.ts';
 export { JSONAdapter } from './json-adapter.ts';

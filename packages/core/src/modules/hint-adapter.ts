@@ -1,12 +1,7 @@
-import { Adapter } from '../adapters/adapter.ts';
+import type { Adapter } from '../adapters/adapter.ts';
+import { DelegatingAdapter } from '../adapters/delegating-adapter.ts';
 import { makeSignatureView } from '../adapters/signature-view.ts';
-import type {
-  AdapterCallResult,
-  AssistantMessageOptions,
-  ChatMessage,
-  SignatureView,
-  UserMessageOptions,
-} from '../adapters/types.ts';
+import type { AdapterCallResult, SignatureView } from '../adapters/types.ts';
 import type { LanguageModelV1, LMRequest } from '../lm/spec.ts';
 import { createField } from '../signature/signature.ts';
 
@@ -17,48 +12,16 @@ const HINT_FIELD = createField('hint_', { kind: 'input', desc: 'A hint to the mo
  * run") holding the advice for the predictor that owns the signature (`N/A` when there is none), then the wrapped
  * adapter does the work.
  */
-export class HintAdapter extends Adapter {
-  /** The wrapped adapter's name. */
-  readonly name: string;
-
+export class HintAdapter extends DelegatingAdapter {
   /**
    * @param base The adapter doing the formatting and parsing.
    * @param hintFor The advice for a signature (by the predictor that owns it), if any.
    */
   constructor(
-    private readonly base: Adapter,
+    base: Adapter,
     private readonly hintFor: (signature: SignatureView) => string | undefined,
   ) {
-    super({ useNativeFunctionCalling: base.useNativeFunctionCalling });
-    this.name = base.name;
-  }
-
-  override format(
-    signature: SignatureView,
-    demos: readonly Record<string, unknown>[],
-    inputs: Record<string, unknown>,
-  ): ChatMessage[] {
-    return this.base.format(signature, demos, inputs);
-  }
-
-  override parse(signature: SignatureView, completion: string): Record<string, unknown> {
-    return this.base.parse(signature, completion);
-  }
-
-  override formatUserMessageContent(
-    signature: SignatureView,
-    inputs: Record<string, unknown>,
-    options?: UserMessageOptions,
-  ): string {
-    return this.base.formatUserMessageContent(signature, inputs, options);
-  }
-
-  override formatAssistantMessageContent(
-    signature: SignatureView,
-    outputs: Record<string, unknown>,
-    options?: AssistantMessageOptions,
-  ): string {
-    return this.base.formatAssistantMessageContent(signature, outputs, options);
+    super(base);
   }
 
   override call(

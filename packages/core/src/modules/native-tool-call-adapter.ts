@@ -1,11 +1,7 @@
-import { Adapter } from '../adapters/adapter.ts';
+import type { Adapter } from '../adapters/adapter.ts';
+import { DelegatingAdapter } from '../adapters/delegating-adapter.ts';
 import { makeSignatureView } from '../adapters/signature-view.ts';
-import type {
-  AdapterCallResult,
-  AssistantMessageOptions,
-  SignatureView,
-  UserMessageOptions,
-} from '../adapters/types.ts';
+import type { AdapterCallResult, SignatureView } from '../adapters/types.ts';
 import { AdapterParseError } from '../errors.ts';
 import { callLM } from '../lm/call.ts';
 import type { LanguageModelV1, LMChoice, LMMessage, LMRequest } from '../lm/spec.ts';
@@ -19,42 +15,10 @@ const TOOL_ARGS_FIELD = 'next_tool_args';
  * `next_thought` (formatted by the wrapped adapter), `request.tools` is sent, and the first tool call of each
  * choice becomes `next_tool_name` / `next_tool_args`. The predictor's signature and saved state are unchanged.
  */
-export class NativeToolCallAdapter extends Adapter {
-  /** The wrapped adapter's name, so parse errors read as they would without native calling. */
-  readonly name: string;
-
+export class NativeToolCallAdapter extends DelegatingAdapter {
   /** @param base The adapter that formats the messages and parses `next_thought`. */
-  constructor(private readonly base: Adapter) {
-    super({ useNativeFunctionCalling: true });
-    this.name = base.name;
-  }
-
-  override format(
-    signature: SignatureView,
-    demos: readonly Record<string, unknown>[],
-    inputs: Record<string, unknown>,
-  ): ReturnType<Adapter['format']> {
-    return this.base.format(signature, demos, inputs);
-  }
-
-  override parse(signature: SignatureView, completion: string): Record<string, unknown> {
-    return this.base.parse(signature, completion);
-  }
-
-  override formatUserMessageContent(
-    signature: SignatureView,
-    inputs: Record<string, unknown>,
-    options?: UserMessageOptions,
-  ): string {
-    return this.base.formatUserMessageContent(signature, inputs, options);
-  }
-
-  override formatAssistantMessageContent(
-    signature: SignatureView,
-    outputs: Record<string, unknown>,
-    options?: AssistantMessageOptions,
-  ): string {
-    return this.base.formatAssistantMessageContent(signature, outputs, options);
+  constructor(base: Adapter) {
+    super(base, true);
   }
 
   override async call(
