@@ -15,12 +15,3 @@ export class KernelError extends DspyError {
     return DspyError.isInstance(error) && error.code === 'kernel';
   }
 }
-
-/** Throws a {@link KernelError} unless `array` holds at least `expected` values. */
-export function checkLength(kernel: string, name: string, array: ArrayLike<number>, expected: number): void {
-  if (array.length < expected) {
-    throw new KernelError(
-      `${kernel}: '${name}' must hold at least ${expected} values for the given shape, but has ${array.length}.`,
-    );
-  }
-}

@@ -8,6 +8,7 @@
 import { GPU, Input, type KernelVariable } from 'gpu.js';
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
 import { KernelError } from '../kernel-error.ts';
+import { checkAdamStep, checkBlockSize, checkBlocks, checkDims, checkLength } from '../validate.ts';
 import { KernelCache, type KernelSpec, modeOf } from './kernel-cache.ts';
 import * as src from './kernel-sources.ts';
 import { type DeviceLimits, FLAT_INDEX_LIMIT, planMatmulTiles, ranges } from './limits.ts';
@@ -162,11 +163,11 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): Float32Array {
     const op = 'matmul';
     checkDims(op, { m, k, n });
-    need(op, 'a', a, m * k);
-    need(op, 'b', b, k * n);
+    checkLength(op, 'a', a, m * k);
+    checkLength(op, 'b', b, k * n);
     const { transA = false, transB = false, out, accumulate = false } = options;
     if (accumulate && !out) throw new KernelError(`${op}: 'accumulate' needs an 'out' buffer to add into.`);
-    if (out) need(op, 'out', out, m * n);
+    if (out) checkLength(op, 'out', out, m * n);
     const result = out ?? new Float32Array(m * n);
     if (!accumulate) result.fill(0, 0, m * n);
     if (m === 0 || n === 0 || k === 0) return result;
@@ -220,8 +221,8 @@ class GpuJsKernelBackend implements GpuJsBackend {
     const op = 'blockSparseWeightGrad';
     checkDims(op, { m, outDim, inDim });
     checkBlockSize(op, blockSize);
-    need(op, 'g', g, m * outDim);
-    need(op, 'x', x, m * inDim);
+    checkLength(op, 'g', g, m * outDim);
+    checkLength(op, 'x', x, m * inDim);
     checkBlocks(op, blocks, blockSize, outDim, inDim);
     const bs = blockSize;
     const bs2 = bs * bs;
@@ -282,7 +283,7 @@ class GpuJsKernelBackend implements GpuJsBackend {
         `${op}: rows (${rows}) and cols (${cols}) must be multiples of the block size ${blockSize}.`,
       );
     }
-    need(op, 'matrix', matrix, rows * cols);
+    checkLength(op, 'matrix', matrix, rows * cols);
     const bs = blockSize;
     const nbr = rows / bs;
     const nbc = cols / bs;
@@ -320,8 +321,8 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): { y: Float32Array; invRms: Float32Array } {
     const op = 'rmsnormForward';
     checkDims(op, { T, D });
-    need(op, 'x', x, T * D);
-    need(op, 'weight', weight, D);
+    checkLength(op, 'x', x, T * D);
+    checkLength(op, 'weight', weight, D);
     const y = new Float32Array(T * D);
     const invRms = new Float32Array(T);
     if (T === 0 || D === 0) return { y, invRms };
@@ -354,10 +355,10 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): { dx: Float32Array; dWeight: Float32Array } {
     const op = 'rmsnormBackward';
     checkDims(op, { T, D });
-    need(op, 'dy', dy, T * D);
-    need(op, 'x', x, T * D);
-    need(op, 'weight', weight, D);
-    need(op, 'invRms', invRms, T);
+    checkLength(op, 'dy', dy, T * D);
+    checkLength(op, 'x', x, T * D);
+    checkLength(op, 'weight', weight, D);
+    checkLength(op, 'invRms', invRms, T);
     const dx = new Float32Array(T * D);
     const dWeight = new Float32Array(D);
     if (T === 0 || D === 0) return { dx, dWeight };
@@ -405,7 +406,7 @@ class GpuJsKernelBackend implements GpuJsBackend {
     if (options.layout !== 'interleaved' && options.layout !== 'rotate-half') {
       throw new KernelError(`${op}: layout must be 'interleaved' or 'rotate-half', got '${String(options.layout)}'.`);
     }
-    need(op, 'x', x, T * nHeads * headDim);
+    checkLength(op, 'x', x, T * nHeads * headDim);
     const width = nHeads * headDim;
     if (T === 0 || width === 0) return;
     const half = headDim / 2;
@@ -456,9 +457,9 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): { out: Float32Array; cache: AttentionCache } {
     const op = 'attentionForward';
     const G = this.checkAttention(op, T, S, nHeads, nKvHeads, headDim);
-    need(op, 'q', q, T * nHeads * headDim);
-    need(op, 'k', k, S * nKvHeads * headDim);
-    need(op, 'v', v, S * nKvHeads * headDim);
+    checkLength(op, 'q', q, T * nHeads * headDim);
+    checkLength(op, 'k', k, S * nKvHeads * headDim);
+    checkLength(op, 'v', v, S * nKvHeads * headDim);
     const out = new Float32Array(T * nHeads * headDim);
     const probs = new Float32Array(nHeads * T * S);
     if (T === 0) return { out, cache: { probs } };
@@ -516,11 +517,11 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): { dq: Float32Array; dk: Float32Array; dv: Float32Array } {
     const op = 'attentionBackward';
     const G = this.checkAttention(op, T, T, nHeads, nKvHeads, headDim);
-    need(op, 'dOut', dOut, T * nHeads * headDim);
-    need(op, 'q', q, T * nHeads * headDim);
-    need(op, 'k', k, T * nKvHeads * headDim);
-    need(op, 'v', v, T * nKvHeads * headDim);
-    need(op, 'cache.probs', cache.probs, nHeads * T * T);
+    checkLength(op, 'dOut', dOut, T * nHeads * headDim);
+    checkLength(op, 'q', q, T * nHeads * headDim);
+    checkLength(op, 'k', k, T * nKvHeads * headDim);
+    checkLength(op, 'v', v, T * nKvHeads * headDim);
+    checkLength(op, 'cache.probs', cache.probs, nHeads * T * T);
     const dq = new Float32Array(T * nHeads * headDim);
     const dk = new Float32Array(T * nKvHeads * headDim);
     const dv = new Float32Array(T * nKvHeads * headDim);
@@ -595,7 +596,7 @@ class GpuJsKernelBackend implements GpuJsBackend {
   swigluForward(gate: Float32Array, up: Float32Array): Float32Array {
     const op = 'swigluForward';
     const L = gate.length;
-    need(op, 'up', up, L);
+    checkLength(op, 'up', up, L);
     const h = new Float32Array(L);
     for (const [i0, i1] of ranges(L, this.limits.maxElements)) {
       const raw = this.run({ name: 'swigluForward', source: src.swigluForward, output: [i1 - i0] }, [
@@ -610,8 +611,8 @@ class GpuJsKernelBackend implements GpuJsBackend {
   swigluBackward(dh: Float32Array, gate: Float32Array, up: Float32Array): { dGate: Float32Array; dUp: Float32Array } {
     const op = 'swigluBackward';
     const L = dh.length;
-    need(op, 'gate', gate, L);
-    need(op, 'up', up, L);
+    checkLength(op, 'gate', gate, L);
+    checkLength(op, 'up', up, L);
     const dGate = new Float32Array(L);
     const dUp = new Float32Array(L);
     for (const [i0, i1] of ranges(L, Math.floor(this.limits.maxElements / 2))) {
@@ -639,9 +640,9 @@ class GpuJsKernelBackend implements GpuJsBackend {
   ): { loss: number; count: number; dLogits: Float32Array } {
     const op = 'crossEntropy';
     checkDims(op, { T, V });
-    need(op, 'logits', logits, T * V);
-    need(op, 'targets', targets, T);
-    if (mask) need(op, 'mask', mask, T);
+    checkLength(op, 'logits', logits, T * V);
+    checkLength(op, 'targets', targets, T);
+    if (mask) checkLength(op, 'mask', mask, T);
     const dLogits = new Float32Array(T * V);
     let count = 0;
     for (let t = 0; t < T; t++) {
@@ -686,10 +687,10 @@ class GpuJsKernelBackend implements GpuJsBackend {
   adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void {
     const op = 'adamUpdate';
     const L = param.length;
-    need(op, 'grad', grad, L);
-    need(op, 'm', m, L);
-    need(op, 'v', v, L);
-    checkAdam(op, p);
+    checkLength(op, 'grad', grad, L);
+    checkLength(op, 'm', m, L);
+    checkLength(op, 'v', v, L);
+    checkAdamStep(op, p);
     const scalars = adamScalars(p);
     for (const [i0, i1] of ranges(L, Math.floor(this.limits.maxElements / 3))) {
       const n = i1 - i0;
@@ -724,13 +725,13 @@ class GpuJsKernelBackend implements GpuJsBackend {
     }
     const rows = param.length / cols;
     checkBlocks(op, blocks, blockSize, rows, cols);
-    checkAdam(op, p);
+    checkAdamStep(op, p);
     const bs = blockSize;
     const bs2 = bs * bs;
     const packed = blocks.length * bs2;
-    need(op, 'grads', grads, packed);
-    need(op, 'm', m, packed);
-    need(op, 'v', v, packed);
+    checkLength(op, 'grads', grads, packed);
+    checkLength(op, 'm', m, packed);
+    checkLength(op, 'v', v, packed);
     // The selected blocks are packed like their gradients and updated by the dense kernel. Entries of a ragged
     // edge block that fall outside the matrix are padding: their moments are restored afterwards and they are
     // never written back.
@@ -1008,52 +1009,4 @@ function adamScalars(p: AdamParams): number[] {
   const stepSize = p.lr / (1 - p.beta1 ** p.step);
   const vScale = 1 / (1 - p.beta2 ** p.step);
   return [p.beta1, p.beta2, p.eps, stepSize, vScale, 1 - p.lr * p.weightDecay];
-}
-
-function checkAdam(op: string, p: AdamParams): void {
-  if (!(Number.isInteger(p.step) && p.step >= 1)) {
-    throw new KernelError(`${op}: step must be an integer ≥ 1 (it drives bias correction), got ${p.step}.`);
-  }
-}
-
-function need(op: string, name: string, array: ArrayLike<number>, expected: number): void {
-  if (array.length < expected) {
-    throw new KernelError(
-      `${op}: '${name}' must hold at least ${expected} values for the given shape, but has ${array.length}.`,
-    );
-  }
-}
-
-function checkDims(op: string, dims: Record<string, number>): void {
-  for (const [name, value] of Object.entries(dims)) {
-    if (!(Number.isInteger(value) && value >= 0)) {
-      throw new KernelError(`${op}: '${name}' must be a non-negative integer, got ${value}.`);
-    }
-  }
-}
-
-function checkBlockSize(op: string, blockSize: number): void {
-  if (!(Number.isInteger(blockSize) && blockSize > 0)) {
-    throw new KernelError(`${op}: blockSize must be a positive integer, got ${blockSize}.`);
-  }
-}
-
-/** Validates a block list; ragged edge blocks (starting inside the matrix, ending past it) are allowed. */
-function checkBlocks(op: string, blocks: readonly BlockIndex[], bs: number, rows: number, cols: number): void {
-  blocks.forEach((block, i) => {
-    const { rowBlock, colBlock } = block;
-    if (
-      !Number.isInteger(rowBlock) ||
-      !Number.isInteger(colBlock) ||
-      rowBlock < 0 ||
-      colBlock < 0 ||
-      rowBlock * bs >= rows ||
-      colBlock * bs >= cols
-    ) {
-      throw new KernelError(
-        `${op}: block ${i} (rowBlock ${rowBlock}, colBlock ${colBlock}) lies outside the [${rows}, ${cols}] ` +
-          `matrix with blockSize ${bs}; expected rowBlock < ${Math.ceil(rows / bs)} and colBlock < ${Math.ceil(cols / bs)}.`,
-      );
-    }
-  });
 }

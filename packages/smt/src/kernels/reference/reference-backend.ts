@@ -7,7 +7,8 @@
  */
 
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
-import { checkLength, KernelError } from '../kernel-error.ts';
+import { KernelError } from '../kernel-error.ts';
+import { checkAdamStep, checkBlocks, checkHeads, checkLength } from '../validate.ts';
 
 /**
  * Creates the plain-TypeScript backend that implements every kernel of {@link KernelBackend}.
@@ -75,30 +76,6 @@ function matmul(
     }
   }
   return out;
-}
-
-/** Validates a block list against a `[rows, cols]` matrix; ragged edge blocks are allowed. */
-function checkBlocks(kernel: string, blocks: readonly BlockIndex[], blockSize: number, rows: number, cols: number) {
-  if (!Number.isInteger(blockSize) || blockSize <= 0) {
-    throw new KernelError(`${kernel}: blockSize must be a positive integer, got ${blockSize}.`);
-  }
-  blocks.forEach((block, index) => {
-    const { rowBlock, colBlock } = block;
-    if (
-      !Number.isInteger(rowBlock) ||
-      !Number.isInteger(colBlock) ||
-      rowBlock < 0 ||
-      colBlock < 0 ||
-      rowBlock * blockSize >= rows ||
-      colBlock * blockSize >= cols
-    ) {
-      throw new KernelError(
-        `${kernel}: block ${index} (rowBlock ${rowBlock}, colBlock ${colBlock}) lies outside the ` +
-          `[${rows}, ${cols}] matrix with blockSize ${blockSize}; expected rowBlock < ${Math.ceil(rows / blockSize)} ` +
-          `and colBlock < ${Math.ceil(cols / blockSize)}.`,
-      );
-    }
-  });
 }
 
 function blockSparseWeightGrad(
@@ -247,12 +224,6 @@ function rope(
         x[ib] = a * sin + b * cos;
       }
     }
-  }
-}
-
-function checkHeads(kernel: string, nHeads: number, nKvHeads: number) {
-  if (nKvHeads <= 0 || nHeads % nKvHeads !== 0) {
-    throw new KernelError(`${kernel}: nHeads (${nHeads}) must be a positive multiple of nKvHeads (${nKvHeads}).`);
   }
 }
 
@@ -453,14 +424,8 @@ function adamScalar(
   return decayed - (p.lr * (mi / correction1)) / (Math.sqrt(vi / correction2) + p.eps);
 }
 
-function checkAdamParams(kernel: string, p: AdamParams) {
-  if (!Number.isInteger(p.step) || p.step < 1) {
-    throw new KernelError(`${kernel}: step must be a 1-based integer, got ${p.step}.`);
-  }
-}
-
 function adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, p: AdamParams): void {
-  checkAdamParams('adamUpdate', p);
+  checkAdamStep('adamUpdate', p);
   checkLength('adamUpdate', 'grad', grad, param.length);
   checkLength('adamUpdate', 'm', m, param.length);
   checkLength('adamUpdate', 'v', v, param.length);
@@ -479,7 +444,7 @@ function adamUpdateBlocks(
   v: Float32Array,
   p: AdamParams,
 ): void {
-  checkAdamParams('adamUpdateBlocks', p);
+  checkAdamStep('adamUpdateBlocks', p);
   if (!Number.isInteger(cols) || cols <= 0 || param.length % cols !== 0) {
     throw new KernelError(`adamUpdateBlocks: param length ${param.length} is not a multiple of cols (${cols}).`);
   }

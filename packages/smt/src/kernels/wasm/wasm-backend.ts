@@ -8,6 +8,7 @@
  */
 import type { AdamParams, AttentionCache, BlockIndex, KernelBackend, RopeLayout } from '../backend.ts';
 import { KernelError } from '../kernel-error.ts';
+import { checkBlocks } from '../validate.ts';
 import { compileKernelModule, type WasmKernelVariant } from './kernel-module.ts';
 import { controlRegionBytes, ThreadPool } from './thread-pool.ts';
 import { alignUp, WASM_MAX_PAGES, WASM_PAGE_BYTES, WasmHeap } from './wasm-heap.ts';
@@ -144,44 +145,22 @@ function checkLength(name: string, array: ArrayLike<number>, expected: number, s
   }
 }
 
+/** The block list as interleaved `rowBlock, colBlock` pairs, as the kernels read it. */
+function blockList(blocks: readonly BlockIndex[]): Int32Array {
+  const list = new Int32Array(blocks.length * 2);
+  blocks.forEach(({ rowBlock, colBlock }, i) => {
+    list[2 * i] = rowBlock;
+    list[2 * i + 1] = colBlock;
+  });
+  return list;
+}
+
 /** Checks that every array holds at least as many values as the first (whose length sets the work). */
 function checkCovers(names: string, arrays: ArrayLike<number>[]): void {
   const n = arrays[0]!.length;
   if (arrays.some((a) => a.length < n)) {
     fail(`${names} must each hold at least ${n} values, got ${arrays.map((a) => a.length).join(', ')}.`);
   }
-}
-
-/**
- * Validates a block list against a `[rows, cols]` matrix. As in the reference backend, a ragged edge block (one
- * that starts inside the matrix but reaches past its last row or column) is allowed; one starting outside is not.
- */
-function checkBlocks(
-  kernel: string,
-  blocks: readonly BlockIndex[],
-  bs: number,
-  rows: number,
-  cols: number,
-): Int32Array {
-  const list = new Int32Array(blocks.length * 2);
-  blocks.forEach(({ rowBlock, colBlock }, i) => {
-    if (
-      !Number.isInteger(rowBlock) ||
-      !Number.isInteger(colBlock) ||
-      rowBlock < 0 ||
-      colBlock < 0 ||
-      rowBlock * bs >= rows ||
-      colBlock * bs >= cols
-    ) {
-      fail(
-        `${kernel}: block ${i} (rowBlock ${rowBlock}, colBlock ${colBlock}) lies outside the [${rows}, ${cols}] ` +
-          `matrix with blockSize ${bs}; expected rowBlock < ${Math.ceil(rows / bs)} and colBlock < ${Math.ceil(cols / bs)}.`,
-      );
-    }
-    list[2 * i] = rowBlock;
-    list[2 * i + 1] = colBlock;
-  });
-  return list;
 }
 
 /** Splits [0, total) into at most `parts` contiguous ranges whose boundaries are multiples of `quantum`. */
@@ -339,7 +318,8 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('g', g, m * outDim, `[m=${m}, outDim=${outDim}]`);
     checkLength('x', x, m * inDim, `[m=${m}, inDim=${inDim}]`);
     const bs = blockSize;
-    const list = checkBlocks('blockSparseWeightGrad', blocks, bs, outDim, inDim);
+    checkBlocks('blockSparseWeightGrad', blocks, bs, outDim, inDim);
+    const list = blockList(blocks);
     const count = blocks.length;
     if (count === 0) return new Float32Array(0);
     const heap = this.#begin();
