@@ -1,8 +1,10 @@
 /**
  * CPU cost per uncached call of the layers above the network, with an in-process AI SDK model that answers at once
- * (no HTTP, no JSON; it listens to the abort signal while it "runs", as `fetch` does): `generateText` alone vs `@dspy-ts/lm-adapters` `generate` (cache off), with and without the
- * concurrency limiter and with a caller abort signal. The difference is what dspy-ts adds to each uncached request. Variants are interleaved
- * `--reps` times; each rep is `--calls` calls, 64 in flight at a time.
+ * (no HTTP, no JSON; it listens to the abort signal while it "runs", as `fetch` does): the model's `doGenerate` called
+ * directly with an abort signal (what `@dspy-ts/lm-adapters` does underneath), `@dspy-ts/lm-adapters` `generate`
+ * (cache off) with and without the concurrency limiter and with a caller abort signal, and the AI SDK's
+ * `generateText` for comparison. `lm` minus `doGenerate+signal` is what dspy-ts adds to each uncached request.
+ * Variants are interleaved `--reps` times; each rep is `--calls` calls, 64 in flight at a time.
  *
  *   node --import tsx --conditions=@dspy-ts/source bench/lm-adapters/adapter-cpu.ts [--reps 5] [--calls 20000]
  */
@@ -57,6 +59,13 @@ async function pool(run: (i: number) => Promise<unknown>): Promise<void> {
 const plain = fromAISDK(model, { cache: false });
 const limited = fromAISDK(model, { cache: false, rateLimit: { maxConcurrency: concurrency } });
 const variants: Record<string, () => Promise<void>> = {
+  'doGenerate+signal': () =>
+    pool((i) =>
+      model.doGenerate({
+        prompt: [{ role: 'user', content: [{ type: 'text', text: `q ${i}` }] }],
+        abortSignal: new AbortController().signal,
+      }),
+    ),
   generateText: () =>
     pool((i) => generateText({ model, maxRetries: 0, messages: [{ role: 'user', content: `q ${i}` }] })),
   'generateText+signal': () =>
@@ -88,10 +97,12 @@ for (let rep = 0; rep < Number(args.reps); rep++) {
   }
 }
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const base = mean(results.generateText as number[]);
+const base = mean(results['doGenerate+signal'] as number[]);
+const peer = mean(results.generateText as number[]);
 console.log(`CPU µs per uncached call, in-process model (${args.reps} interleaved reps × ${calls} calls):`);
 for (const [name, xs] of Object.entries(results)) {
+  const delta = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}`;
   console.log(
-    `  ${name.padEnd(20)} ${mean(xs).toFixed(1).padStart(6)} µs (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})  +${(mean(xs) - base).toFixed(1)} µs vs generateText`,
+    `  ${name.padEnd(20)} ${mean(xs).toFixed(1).padStart(6)} µs (min ${Math.min(...xs).toFixed(1)}, max ${Math.max(...xs).toFixed(1)})  ${delta(mean(xs) - base)} µs vs doGenerate+signal, ${delta(mean(xs) - peer)} vs generateText`,
   );
 }

@@ -175,7 +175,8 @@ try {
             ),
           ),
       ],
-      // Peer: the AI SDK alone (same provider, `generateText`, no dspy-ts code): the floor of the provider stack.
+      // Peer: the AI SDK's own call path alone (same provider, `generateText`, no dspy-ts code). The adapter calls the
+      // provider's `doGenerate` directly, so it can use less CPU than this peer.
       [
         'AI SDK generateText peer',
         () =>

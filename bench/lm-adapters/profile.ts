@@ -3,9 +3,11 @@
  *
  *   fetch        bare `fetch` + `response.json()` (the floor of this machine and server)
  *   doGenerate   the AI SDK provider model alone (`@ai-sdk/openai-compatible` `chatModel().doGenerate`)
- *   generateText the AI SDK's `generateText` over that model (`maxRetries: 0`), no dspy-ts code
- *   generateText+signal  the same with an abort signal per request, as the adapter passes one (timeout, cancel)
- *   lm           `@dspy-ts/lm-adapters` `generate` (cache off, concurrency limiter on), as in overhead.ts
+ *   generateText the AI SDK's `generateText` over that model (`maxRetries: 0`), no dspy-ts code: the AI SDK's own
+ *                call path, for comparison (the adapter calls `doGenerate` directly)
+ *   generateText+signal  the same with an abort signal per request (the adapter passes one: timeout, cancel)
+ *   lm           `@dspy-ts/lm-adapters` `generate` (cache off, concurrency limiter on), as in overhead.ts: request
+ *                conversion + `doGenerate` with an abort signal + response conversion
  *
  * Each layer sends `--total` requests at `--concurrency` to the benchmark server (own process, `--latency` ms) and
  * reports wall time, % of ideal and client CPU µs per request (user + system, `process.cpuUsage`). Layers are

@@ -1,6 +1,6 @@
 import type { LMRequest } from '@dspy-ts/core';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, requestIdentity, requestKey } from './canonical-request.ts';
+import { canonicalJson, embeddingKey, requestIdentity, requestKey } from './canonical-request.ts';
 
 const base: LMRequest = { messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
 
@@ -43,5 +43,23 @@ describe('requestKey', () => {
     expect(requestKey('m', noisy)).toBe(requestKey('m', { ...base, providerOptions: { openai: {} } }));
     expect(requestKey('m', { ...base, providerOptions: { openai: { reasoningEffort: 'low' } } })).not.toBe(plain);
     expect(JSON.stringify(requestIdentity(noisy))).not.toContain('sk-secret');
+  });
+});
+
+describe('embeddingKey', () => {
+  it('depends on model, text and provider options, not on keys, endpoints or option order', () => {
+    const key = embeddingKey('openai/text-embedding-3-small', 'hello', { openai: { dimensions: 256 } });
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(
+      embeddingKey('openai/text-embedding-3-small', 'hello', {
+        openai: { apiKey: 'sk-secret-123456', baseURL: 'https://proxy.example', dimensions: 256 },
+      }),
+    ).toBe(key);
+    expect(embeddingKey('openai/text-embedding-3-large', 'hello', { openai: { dimensions: 256 } })).not.toBe(key);
+    expect(embeddingKey('openai/text-embedding-3-small', 'hello!', { openai: { dimensions: 256 } })).not.toBe(key);
+    expect(embeddingKey('openai/text-embedding-3-small', 'hello', { openai: { dimensions: 512 } })).not.toBe(key);
+    expect(embeddingKey('openai/text-embedding-3-small', 'hello')).not.toBe(key);
+    // Never the same key as a chat request.
+    expect(embeddingKey('m', 'hello')).not.toBe(requestKey('m', { messages: [{ role: 'user', content: 'hello' }] }));
   });
 });

@@ -61,17 +61,24 @@ export function requestIdentity(request: LMRequest): Record<string, unknown> {
   const { signal: _signal, providerOptions, rolloutId, ...rest } = request;
   const identity: Record<string, unknown> = { ...rest };
   if (rolloutId !== undefined && rolloutId !== null) identity.rolloutId = rolloutId;
-  if (providerOptions) {
-    const cleaned: Record<string, Record<string, unknown>> = {};
-    for (const [provider, options] of Object.entries(providerOptions)) {
-      if (provider === DSPY_PROVIDER_OPTIONS_KEY) continue;
-      cleaned[provider] = Object.fromEntries(
-        Object.entries(options ?? {}).filter(([key]) => !SECRET_OR_ENDPOINT_KEYS.has(key)),
-      );
-    }
-    if (Object.keys(cleaned).length > 0) identity.providerOptions = cleaned;
-  }
+  const cleaned = providerOptionsIdentity(providerOptions);
+  if (cleaned) identity.providerOptions = cleaned;
   return identity;
+}
+
+/** Provider options without dspy-ts's own entry and without keys that name accounts or endpoints. */
+function providerOptionsIdentity(
+  providerOptions: LMRequest['providerOptions'],
+): Record<string, Record<string, unknown>> | undefined {
+  if (!providerOptions) return undefined;
+  const cleaned: Record<string, Record<string, unknown>> = {};
+  for (const [provider, options] of Object.entries(providerOptions)) {
+    if (provider === DSPY_PROVIDER_OPTIONS_KEY) continue;
+    cleaned[provider] = Object.fromEntries(
+      Object.entries(options ?? {}).filter(([key]) => !SECRET_OR_ENDPOINT_KEYS.has(key)),
+    );
+  }
+  return Object.keys(cleaned).length > 0 ? cleaned : undefined;
 }
 
 /**
@@ -83,5 +90,22 @@ export function requestIdentity(request: LMRequest): Record<string, unknown> {
  */
 export function requestKey(model: string, request: LMRequest, namespace = 'generate'): string {
   const payload = canonicalJson({ fn: `@dspy-ts/lm-adapters.${namespace}`, model, request: requestIdentity(request) });
+  return createHash('sha256').update(payload).digest('hex');
+}
+
+/**
+ * SHA-256 (hex) of the canonical form of one text to embed: the embedding cache key. Covers the model, the text and
+ * the provider options (which can change the vector, e.g. `dimensions`), never keys or endpoints among them.
+ *
+ * @param model Identity of the embedding model, e.g. `openai/text-embedding-3-small`.
+ */
+export function embeddingKey(
+  model: string,
+  value: string,
+  providerOptions?: Record<string, Record<string, unknown>>,
+): string {
+  const cleaned = providerOptionsIdentity(providerOptions);
+  const request = cleaned ? { value, providerOptions: cleaned } : { value };
+  const payload = canonicalJson({ fn: '@dspy-ts/lm-adapters.embed', model, request });
   return createHash('sha256').update(payload).digest('hex');
 }

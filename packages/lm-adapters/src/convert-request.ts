@@ -1,16 +1,20 @@
 import type {
-  ContentPart,
-  LMMessage,
-  LMRequest,
-  LMResponseFormat,
-  LMToolChoice,
-  LMToolDefinition,
+  JSONSchema7,
+  LanguageModelV4CallOptions,
+  LanguageModelV4FunctionTool,
+  LanguageModelV4Prompt,
+  LanguageModelV4ToolChoice,
+  SharedV4ProviderOptions,
+} from '@ai-sdk/provider';
+import {
+  type ContentPart,
+  LMError,
+  type LMRequest,
+  type LMResponseFormat,
+  type LMToolChoice,
+  type LMToolDefinition,
 } from '@dspy-ts/core';
-import { jsonSchema, type ModelMessage, type OutputInterface, type ToolChoice, type ToolSet, tool } from 'ai';
 import { DSPY_PROVIDER_OPTIONS_KEY } from './canonical-request.ts';
-
-type UserContent = Exclude<Extract<ModelMessage, { role: 'user' }>['content'], string>;
-type AssistantContent = Exclude<Extract<ModelMessage, { role: 'assistant' }>['content'], string>;
 
 function textOf(content: string | ContentPart[]): string {
   return typeof content === 'string'
@@ -21,98 +25,38 @@ function textOf(content: string | ContentPart[]): string {
         .join('\n');
 }
 
-function userParts(content: ContentPart[]): UserContent {
-  return content.map((part) => {
-    if (part.type === 'text') return { type: 'text' as const, text: part.text };
-    // URL objects let the AI SDK decide per provider whether to pass the URL through or download it first; data
-    // URIs are decoded by the SDK.
-    // A `file` part with an image media type (the SDK's replacement for `image` parts); `image` alone lets the SDK
-    // or provider detect the exact subtype.
-    return { type: 'file' as const, data: new URL(part.url), mediaType: part.mediaType ?? 'image' };
-  });
-}
-
-/** Converts core messages to AI SDK `ModelMessage`s (system, user with text and image parts, assistant, tool). */
-export function toModelMessages(messages: readonly LMMessage[]): ModelMessage[] {
-  return messages.map(toModelMessage);
-}
-
-function toModelMessage(message: LMMessage): ModelMessage {
-  switch (message.role) {
-    case 'system':
-      return { role: 'system', content: textOf(message.content) };
-    case 'user':
-      return {
-        role: 'user',
-        content: typeof message.content === 'string' ? message.content : userParts(message.content),
-      };
-    case 'assistant': {
-      if (!message.toolCalls?.length) {
-        return { role: 'assistant', content: textOf(message.content) };
-      }
-      const parts: AssistantContent = [];
-      const text = textOf(message.content);
-      if (text) parts.push({ type: 'text', text });
-      for (const call of message.toolCalls) {
-        parts.push({ type: 'tool-call', toolCallId: call.id, toolName: call.name, input: call.args });
-      }
-      return { role: 'assistant', content: parts };
-    }
-    case 'tool':
-      return {
-        role: 'tool',
-        content: [
-          {
-            type: 'tool-result',
-            toolCallId: message.toolCallId,
-            toolName: message.toolName,
-            output: { type: 'text', value: message.content },
-          },
-        ],
-      };
-  }
-}
-
-/** Converts tool definitions to an AI SDK tool set without `execute`, so calls come back to the caller. */
-export function toToolSet(tools: readonly LMToolDefinition[] | undefined): ToolSet | undefined {
+/** Converts tool definitions to LanguageModelV4 function tools (their parameters are the JSON Schema as given). */
+export function toV4Tools(tools: readonly LMToolDefinition[] | undefined): LanguageModelV4FunctionTool[] | undefined {
   if (!tools?.length) return undefined;
-  const set: ToolSet = {};
-  for (const definition of tools) {
-    set[definition.name] = tool({
-      ...(definition.description === undefined ? {} : { description: definition.description }),
-      inputSchema: jsonSchema(definition.parameters as Parameters<typeof jsonSchema>[0]),
-    });
-  }
-  return set;
+  return tools.map((definition) => ({
+    type: 'function',
+    name: definition.name,
+    inputSchema: definition.parameters as JSONSchema7,
+    ...(definition.description === undefined ? {} : { description: definition.description }),
+  }));
 }
 
-/** Converts core's tool choice to the AI SDK's. */
-export function toToolChoice(choice: LMToolChoice | undefined): ToolChoice<ToolSet> | undefined {
+/** Converts core's tool choice to LanguageModelV4's. */
+export function toV4ToolChoice(choice: LMToolChoice | undefined): LanguageModelV4ToolChoice | undefined {
   if (choice === undefined) return undefined;
-  if (typeof choice === 'string') return choice;
+  if (typeof choice === 'string') return { type: choice };
   return { type: 'tool', toolName: choice.name };
 }
 
 /**
- * An AI SDK output specification that requests JSON (optionally with a schema) from the provider but returns the raw
- * text unparsed: parsing belongs to dspy-ts's adapters, which repair and validate it with their own rules.
+ * The LanguageModelV4 response format of `format`: JSON (with the schema and its name for `json_schema`), or
+ * `undefined` for text. The JSON comes back as raw text: parsing belongs to dspy-ts's adapters, which repair and
+ * validate it with their own rules.
  */
-export function rawJsonOutput(format: LMResponseFormat): OutputInterface<string, string, never> | undefined {
-  if (format.type === 'text') return undefined;
-  const responseFormat =
-    format.type === 'json'
-      ? { type: 'json' as const }
-      : {
-          type: 'json' as const,
-          schema: format.schema as never,
-          ...(format.name === undefined ? {} : { name: format.name }),
-        };
+export function toV4ResponseFormat(
+  format: LMResponseFormat | undefined,
+): LanguageModelV4CallOptions['responseFormat'] | undefined {
+  if (format === undefined || format.type === 'text') return undefined;
+  if (format.type === 'json') return { type: 'json' };
   return {
-    name: 'dspy-raw-json',
-    responseFormat: Promise.resolve(responseFormat),
-    parseCompleteOutput: async ({ text }) => text,
-    parsePartialOutput: async ({ text }) => ({ partial: text }),
-    createElementStreamTransform: () => undefined,
+    type: 'json',
+    schema: format.schema as JSONSchema7,
+    ...(format.name === undefined ? {} : { name: format.name }),
   };
 }
 
@@ -129,13 +73,17 @@ export function dspyCallOptions(request: LMRequest): DspyCallOptions {
 }
 
 /** Provider options without dspy-ts's own entry, or `undefined` when none remain. */
-export function providerOptionsFor(request: LMRequest): Record<string, Record<string, never>> | undefined {
+export function providerOptionsFor(request: LMRequest): SharedV4ProviderOptions | undefined {
   if (!request.providerOptions) return undefined;
   const entries = Object.entries(request.providerOptions).filter(([name]) => name !== DSPY_PROVIDER_OPTIONS_KEY);
-  return entries.length ? (Object.fromEntries(entries) as Record<string, Record<string, never>>) : undefined;
+  return entries.length ? (Object.fromEntries(entries) as SharedV4ProviderOptions) : undefined;
 }
 
-/** The sampling settings of `request` under the AI SDK's names, with unset ones left out. */
+function invalidSetting(name: string, expected: string, value: unknown): LMError {
+  return new LMError('invalid_request', `\`${name}\` must be ${expected}, got ${String(value)}.`);
+}
+
+/** The sampling settings of `request` under LanguageModelV4's names, with unset ones left out. */
 export function callSettings(request: LMRequest): {
   temperature?: number;
   maxOutputTokens?: number;
@@ -145,11 +93,41 @@ export function callSettings(request: LMRequest): {
 } {
   const settings: ReturnType<typeof callSettings> = {};
   if (request.temperature !== undefined) settings.temperature = request.temperature;
-  if (request.maxTokens !== undefined) settings.maxOutputTokens = request.maxTokens;
+  if (request.maxTokens !== undefined) {
+    if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) {
+      throw invalidSetting('maxTokens', 'an integer >= 1', request.maxTokens);
+    }
+    settings.maxOutputTokens = request.maxTokens;
+  }
   if (request.topP !== undefined) settings.topP = request.topP;
   if (request.stop?.length) settings.stopSequences = [...request.stop];
-  if (request.seed !== undefined) settings.seed = request.seed;
+  if (request.seed !== undefined) {
+    if (!Number.isInteger(request.seed)) throw invalidSetting('seed', 'an integer', request.seed);
+    settings.seed = request.seed;
+  }
   return settings;
+}
+
+/**
+ * The LanguageModelV4 call options of `request` over an already converted `prompt`. With tools and no tool choice the
+ * choice is `auto`, stated explicitly (as the AI SDK's own calls do). `n` has no counterpart in the spec: the LM serves
+ * it with parallel calls.
+ */
+export function toCallOptions(
+  request: LMRequest,
+  prompt: LanguageModelV4Prompt,
+  abortSignal: AbortSignal,
+): LanguageModelV4CallOptions {
+  const options: LanguageModelV4CallOptions = { prompt, abortSignal, ...callSettings(request) };
+  const tools = toV4Tools(request.tools);
+  if (tools) options.tools = tools;
+  const toolChoice = toV4ToolChoice(request.toolChoice) ?? (tools ? { type: 'auto' } : undefined);
+  if (toolChoice) options.toolChoice = toolChoice;
+  const responseFormat = toV4ResponseFormat(request.responseFormat);
+  if (responseFormat) options.responseFormat = responseFormat;
+  const providerOptions = providerOptionsFor(request);
+  if (providerOptions) options.providerOptions = providerOptions;
+  return options;
 }
 
 /** Rough token count of a request's prompt (4 characters per token) plus its output budget, for rate limiting. */

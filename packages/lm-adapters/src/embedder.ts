@@ -1,6 +1,7 @@
 import type { EmbeddingModelV3, EmbeddingModelV4 } from '@ai-sdk/provider';
 import type { Embedder, LMError } from '@dspy-ts/core';
 import { embedMany } from 'ai';
+import { getDefaultCache, type LMCache } from './lm-cache.ts';
 import { toLMError } from './map-error.ts';
 import { type AISDKProvider, loadProviderRegistry, parseModelString } from './provider-registry.ts';
 import { type RetryOptions, withRetries } from './retry.ts';
@@ -26,6 +27,12 @@ export interface EmbedderOptions {
   providers?: Readonly<Record<string, AISDKProvider>>;
   /** Called before each retry. */
   onRetry?: (error: LMError, attempt: number, delayMs: number) => void;
+  /**
+   * Vector cache, as for LMs: `true` (default) uses the process-wide default cache (`getDefaultCache`), `false` turns
+   * caching off for this embedder, or pass an {@link LMCache}. Each text is its own entry, keyed by the SHA-256 of the
+   * model id, the text and the provider options (never keys or endpoints); only texts without an entry are sent.
+   */
+  cache?: boolean | LMCache;
 }
 
 /** An {@link Embedder} backed by an AI SDK embedding model. Create one with {@link embedder}. */
@@ -44,9 +51,56 @@ export class AISDKEmbedder implements Embedder {
     this.options = options;
   }
 
-  /** One vector per text, in order; batches run `maxParallelCalls` at a time, each retried on its own. */
+  /** The cache this embedder uses, or `undefined` when caching is off for it. */
+  get cache(): LMCache | undefined {
+    const setting = this.options.cache ?? true;
+    if (setting === false) return undefined;
+    return setting === true ? getDefaultCache() : setting;
+  }
+
+  /**
+   * One vector per text, in order. Cached texts are served from the cache; the others (each distinct text once) are
+   * sent in batches, `maxParallelCalls` at a time, each batch retried on its own, and then cached.
+   */
   async embed(texts: readonly string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
     if (texts.length === 0) return [];
+    const cache = this.cache;
+    if (!cache?.enabled) {
+      const vectors = await this.embedAll(texts, options.signal);
+      if (vectors[0]) this.dimensions = vectors[0].length;
+      return vectors;
+    }
+    const providerOptions = this.options.providerOptions;
+    const vectors: (Float32Array | undefined)[] = new Array(texts.length);
+    // Texts to send, each once, with the positions it fills and its cache key.
+    const missing = new Map<string, { key: string; positions: number[] }>();
+    for (const [index, text] of texts.entries()) {
+      const pending = missing.get(text);
+      if (pending) {
+        pending.positions.push(index);
+        continue;
+      }
+      const key = cache.keyForEmbedding(this.modelId, text, providerOptions);
+      const hit = cache.getEmbedding(key);
+      if (hit) vectors[index] = hit;
+      else missing.set(text, { key, positions: [index] });
+    }
+    if (missing.size > 0) {
+      const fresh = await this.embedAll([...missing.keys()], options.signal);
+      let next = 0;
+      for (const { key, positions } of missing.values()) {
+        const vector = fresh[next++] as Float32Array;
+        cache.setEmbedding(key, vector);
+        for (const [n, position] of positions.entries()) vectors[position] = n === 0 ? vector : vector.slice();
+      }
+    }
+    const result = vectors as Float32Array[];
+    if (result[0]) this.dimensions = result[0].length;
+    return result;
+  }
+
+  /** Embeds every text (no cache), in batches, `maxParallelCalls` batches at a time. */
+  private async embedAll(texts: readonly string[], signal: AbortSignal | undefined): Promise<Float32Array[]> {
     const model = await this.load();
     const perCall = await model.maxEmbeddingsPerCall;
     const batchSize = Math.max(
@@ -56,7 +110,6 @@ export class AISDKEmbedder implements Embedder {
     const batches: string[][] = [];
     for (let i = 0; i < texts.length; i += batchSize) batches.push(texts.slice(i, i + batchSize));
     const results: Float32Array[][] = new Array(batches.length);
-    const signal = options.signal;
     let next = 0;
     const worker = async () => {
       while (next < batches.length) {
@@ -72,9 +125,7 @@ export class AISDKEmbedder implements Embedder {
     };
     const workers = Math.max(1, Math.min(this.options.maxParallelCalls ?? 4, batches.length));
     await Promise.all(Array.from({ length: workers }, worker));
-    const vectors = results.flat();
-    if (vectors[0]) this.dimensions = vectors[0].length;
-    return vectors;
+    return results.flat();
   }
 
   private async embedBatch(

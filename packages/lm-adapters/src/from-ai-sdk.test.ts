@@ -4,9 +4,11 @@ import type {
   LanguageModelV4GenerateResult,
   LanguageModelV4StreamPart,
 } from '@ai-sdk/provider';
-import type { LMStreamPart } from '@dspy-ts/core';
+import { LMError, type LMStreamPart } from '@dspy-ts/core';
+import { APICallError } from 'ai';
 import { convertArrayToReadableStream, MockLanguageModelV3, MockLanguageModelV4 } from 'ai/test';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { IMAGES_ORIGIN, type ImageServer, PNG_BYTES, startImageServer } from '../test/image-server.ts';
 import { fromAISDK } from './from-ai-sdk.ts';
 import { LMCache } from './lm-cache.ts';
 
@@ -38,7 +40,12 @@ function result(
 
 const text = (value: string): LanguageModelV4Content => ({ type: 'text', text: value });
 
-function mock(reply: (options: LanguageModelV4CallOptions, index: number) => LanguageModelV4GenerateResult) {
+function mock(
+  reply: (
+    options: LanguageModelV4CallOptions,
+    index: number,
+  ) => LanguageModelV4GenerateResult | Promise<LanguageModelV4GenerateResult>,
+) {
   let index = 0;
   return new MockLanguageModelV4({
     provider: 'mockprov.chat',
@@ -50,6 +57,22 @@ function mock(reply: (options: LanguageModelV4CallOptions, index: number) => Lan
 }
 
 const memoryCache = () => new LMCache({ memory: true });
+
+async function failure(promise: Promise<unknown>): Promise<LMError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (LMError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail, it succeeded');
+}
+
+const finishStop = { unified: 'stop', raw: 'stop' } as const;
+const streamUsage = {
+  inputTokens: { total: 5, noCache: 5, cacheRead: undefined, cacheWrite: undefined },
+  outputTokens: { total: 2, text: 2, reasoning: undefined },
+};
 
 describe('fromAISDK', () => {
   it('converts messages with images, assistant tool calls and tool results', async () => {
@@ -72,7 +95,7 @@ describe('fromAISDK', () => {
     const prompt = model.doGenerateCalls[0]?.prompt ?? [];
     expect(prompt.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'tool']);
     expect(prompt[0]).toMatchObject({ content: 'Be brief.' });
-    const userParts = prompt[1]?.content as { type: string; mediaType?: string; data?: unknown }[];
+    const userParts = (prompt[1]?.content ?? []) as { type: string; mediaType?: string; data?: unknown }[];
     expect(userParts[0]).toMatchObject({ type: 'text', text: 'What is this?' });
     expect(userParts[1]).toMatchObject({ type: 'file', mediaType: 'image/png' });
     expect(JSON.stringify(userParts[1]?.data)).toContain('https://example.com/cat.png');
@@ -84,7 +107,7 @@ describe('fromAISDK', () => {
     ]);
   });
 
-  it('passes sampling settings, strips the rollout id and dspy options, and disables SDK retries', async () => {
+  it('passes sampling settings and an abort signal, and strips the rollout id and dspy options', async () => {
     const model = mock(() => result([text('ok')]));
     const lm = fromAISDK(model, { cache: false, temperature: 0.3 });
     await lm.generate({
@@ -99,6 +122,7 @@ describe('fromAISDK', () => {
     const call = model.doGenerateCalls[0] as LanguageModelV4CallOptions;
     expect(call).toMatchObject({ temperature: 0.3, maxOutputTokens: 50, topP: 0.9, stopSequences: ['END'], seed: 7 });
     expect(call.providerOptions).toEqual({ mockprov: { foo: 'bar' } });
+    expect(call.abortSignal).toBeInstanceOf(AbortSignal);
     expect(JSON.stringify(call)).not.toContain('rollout');
   });
 
@@ -277,5 +301,395 @@ describe('fromAISDK', () => {
     const repeat: LMStreamPart[] = [];
     for await (const part of lm.stream({ messages: [{ role: 'user', content: 'hi' }] })) repeat.push(part);
     expect(repeat).toEqual([{ type: 'finish', response: expect.objectContaining({ cacheHit: true, usage: {} }) }]);
+  });
+
+  it('reads JSON delivered out of band when a response format was requested, but not beside tool calls', async () => {
+    const structured = { ...result([text('Let me think. {"draft": 1}')]), structuredOutputText: '{"answer": 42}' };
+    const model = mock(() => structured);
+    const lm = fromAISDK(model, { cache: false });
+    const messages = [{ role: 'user' as const, content: 'q' }];
+    const json = await lm.generate({ messages, responseFormat: { type: 'json' } });
+    expect(json.choices[0]?.text).toBe('{"answer": 42}');
+    expect(model.doGenerateCalls[0]?.responseFormat).toEqual({ type: 'json' });
+    // Without a JSON response format the text parts are the answer.
+    expect((await lm.generate({ messages })).choices[0]?.text).toBe('Let me think. {"draft": 1}');
+    expect(model.doGenerateCalls[1]?.responseFormat).toBeUndefined();
+
+    const toolStop = mock(() => ({
+      ...result([text('calling'), { type: 'tool-call', toolCallId: 't', toolName: 'f', input: '{}' }], {
+        finish: 'tool-calls',
+      }),
+      structuredOutputText: '{"answer": 42}',
+    }));
+    const withTools = await fromAISDK(toolStop, { cache: false }).generate({
+      messages,
+      responseFormat: { type: 'json' },
+      tools: [{ name: 'f', parameters: { type: 'object' } }],
+    });
+    expect(withTools.choices[0]?.text).toBe('calling');
+  });
+
+  it('parses tool-call arguments: empty input is {}, input that is not JSON object text comes back as { value }', async () => {
+    const model = mock(() =>
+      result(
+        [
+          { type: 'tool-call', toolCallId: 'a', toolName: 'f', input: '' },
+          { type: 'tool-call', toolCallId: 'b', toolName: 'f', input: '{"x": ' },
+          { type: 'tool-call', toolCallId: 'c', toolName: 'f', input: '[1, 2]' },
+        ],
+        { finish: 'tool-calls' },
+      ),
+    );
+    const response = await fromAISDK(model, { cache: false }).generate({
+      messages: [{ role: 'user', content: 'go' }],
+      tools: [{ name: 'f', parameters: { type: 'object' } }],
+    });
+    expect(response.choices[0]?.toolCalls).toEqual([
+      { id: 'a', name: 'f', args: {} },
+      { id: 'b', name: 'f', args: { value: '{"x": ' } },
+      { id: 'c', name: 'f', args: { value: [1, 2] } },
+    ]);
+  });
+
+  it('sends tool choice auto with tools, none without, and each explicit choice as the spec names it', async () => {
+    const call = { type: 'tool-call', toolCallId: 't', toolName: 'f', input: '{}' } as const;
+    const model = mock((options) =>
+      options.toolChoice?.type === 'required' ? result([call], { finish: 'tool-calls' }) : result([text('x')]),
+    );
+    const lm = fromAISDK(model, { cache: false });
+    const messages = [{ role: 'user' as const, content: 'q' }];
+    const tools = [{ name: 'f', parameters: { type: 'object', properties: {} } }];
+    await lm.generate({ messages });
+    await lm.generate({ messages, tools });
+    await lm.generate({ messages, tools, toolChoice: 'none' });
+    await lm.generate({ messages, tools, toolChoice: 'required' });
+    const calls = model.doGenerateCalls;
+    expect(calls[0]).not.toHaveProperty('tools');
+    expect(calls[0]).not.toHaveProperty('toolChoice');
+    expect(calls[1]?.tools).toEqual([{ type: 'function', name: 'f', inputSchema: tools[0]?.parameters }]);
+    expect(calls.slice(1).map((call) => call.toolChoice)).toEqual([
+      { type: 'auto' },
+      { type: 'none' },
+      { type: 'required' },
+    ]);
+  });
+
+  it('fails a response that ignored the tool choice, naming what was expected and found, without retrying', async () => {
+    const toolCall = (name: string) => ({ type: 'tool-call', toolCallId: name, toolName: name, input: '{}' }) as const;
+    const messages = [{ role: 'user' as const, content: 'q' }];
+    const tools = [
+      { name: 'f', parameters: { type: 'object' } },
+      { name: 'g', parameters: { type: 'object' } },
+    ];
+    const textOnly = mock(() => result([text('no tools for you')]));
+    const required = await failure(
+      fromAISDK(textOnly, { cache: false }).generate({ messages, tools, toolChoice: 'required' }),
+    );
+    expect(required).toMatchObject({ kind: 'unknown', isRetryable: false });
+    expect(required.message).toBe(
+      'mockprov/mock-1 did not follow the tool choice: expected a tool call, got no tool call (finish reason stop).',
+    );
+    expect(textOnly.doGenerateCalls).toHaveLength(1);
+
+    const callsG = mock(() => result([toolCall('g')], { finish: 'tool-calls' }));
+    const named = await failure(
+      fromAISDK(callsG, { cache: false }).generate({ messages, tools, toolChoice: { type: 'tool', name: 'f' } }),
+    );
+    expect(named.message).toContain('expected a call to the tool "f", got calls to "g"');
+    const none = await failure(fromAISDK(callsG, { cache: false }).generate({ messages, tools, toolChoice: 'none' }));
+    expect(none.message).toContain('expected no tool calls, got calls to "g"');
+    // `auto` and a matching call pass.
+    await fromAISDK(callsG, { cache: false }).generate({ messages, tools, toolChoice: { type: 'tool', name: 'g' } });
+    await fromAISDK(textOnly, { cache: false }).generate({ messages, tools, toolChoice: 'auto' });
+  });
+
+  it('rejects invalid maxTokens and seed before calling the model, naming expected and found values', async () => {
+    const model = mock(() => result([text('x')]));
+    const lm = fromAISDK(model, { cache: false });
+    const messages = [{ role: 'user' as const, content: 'q' }];
+    const tokens = await failure(lm.generate({ messages, maxTokens: 0 }));
+    expect(tokens).toMatchObject({ kind: 'invalid_request', isRetryable: false });
+    expect(tokens.message).toBe('`maxTokens` must be an integer >= 1, got 0.');
+    expect((await failure(lm.generate({ messages, seed: 1.5 }))).message).toBe('`seed` must be an integer, got 1.5.');
+    expect(model.doGenerateCalls).toHaveLength(0);
+  });
+
+  it('reports call warnings through the AI SDK warning logger', async () => {
+    const warning = { type: 'unsupported', feature: 'topP', details: 'ignored by this model' } as const;
+    const model = mock(() => ({ ...result([text('x')]), warnings: [warning] }));
+    const logged: unknown[] = [];
+    const global = globalThis as { AI_SDK_LOG_WARNINGS?: unknown };
+    const previous = global.AI_SDK_LOG_WARNINGS;
+    global.AI_SDK_LOG_WARNINGS = (options: unknown) => logged.push(options);
+    try {
+      await fromAISDK(model, { cache: false }).generate({ messages: [{ role: 'user', content: 'q' }], topP: 0.5 });
+    } finally {
+      global.AI_SDK_LOG_WARNINGS = previous;
+    }
+    expect(logged).toEqual([{ warnings: [warning], provider: 'mockprov.chat', model: 'mock-1' }]);
+  });
+
+  it('retries provider failures itself (one retry layer) and keeps the provider error as the cause', async () => {
+    const serverError = () =>
+      new APICallError({
+        message: 'overloaded',
+        url: 'http://127.0.0.1/v1/chat/completions',
+        requestBodyValues: {},
+        statusCode: 503,
+        isRetryable: true,
+      });
+    let calls = 0;
+    const model = mock(() => {
+      calls++;
+      if (calls <= 2) throw serverError();
+      return result([text('finally')]);
+    });
+    const lm = fromAISDK(model, { cache: false, retry: { initialDelayMs: 1, maxDelayMs: 2 } });
+    expect((await lm.generate({ messages: [{ role: 'user', content: 'q' }] })).choices[0]?.text).toBe('finally');
+    expect(model.doGenerateCalls).toHaveLength(3);
+
+    const failing = mock(() => {
+      throw serverError();
+    });
+    const error = await failure(
+      fromAISDK(failing, { cache: false, numRetries: 2, retry: { initialDelayMs: 1, maxDelayMs: 2 } }).generate({
+        messages: [{ role: 'user', content: 'q' }],
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'server', status: 503 });
+    expect(APICallError.isInstance(error.cause)).toBe(true);
+    expect(failing.doGenerateCalls).toHaveLength(3);
+  });
+
+  it('serves n > 1 with parallel calls, never sending n, each with the provider options', async () => {
+    let active = 0;
+    let peak = 0;
+    let releaseAll: () => void = () => {};
+    const allStarted = new Promise<void>((resolve) => {
+      releaseAll = resolve;
+    });
+    const model = mock(async (options) => {
+      active++;
+      peak = Math.max(peak, active);
+      if (active === 3) releaseAll();
+      // Each call waits until all three are in flight: sequential calls would never get there.
+      await Promise.race([allStarted, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      active--;
+      return result([text(`seed ${options.seed}`)]);
+    });
+    const response = await fromAISDK(model, { cache: false }).generate({
+      messages: [{ role: 'user', content: 'q' }],
+      n: 3,
+      seed: 5,
+      providerOptions: { mockprov: { logprobs: true } },
+    });
+    expect(peak).toBe(3);
+    expect(response.choices.map((choice) => choice.text).sort()).toEqual(['seed 5', 'seed 6', 'seed 7']);
+    for (const call of model.doGenerateCalls) {
+      expect(call).not.toHaveProperty('n');
+      expect(call.providerOptions).toEqual({ mockprov: { logprobs: true } });
+    }
+  });
+
+  it('streams tool calls, takes the model id from response metadata and throws a stream error part', async () => {
+    const parts: LanguageModelV4StreamPart[] = [
+      { type: 'stream-start', warnings: [] },
+      { type: 'response-metadata', modelId: 'mock-1-0601' },
+      { type: 'tool-call', toolCallId: 'c1', toolName: 'search', input: '{"q":"dspy"}' },
+      { type: 'finish', finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage: streamUsage },
+    ];
+    const model = new MockLanguageModelV4({ doStream: async () => ({ stream: convertArrayToReadableStream(parts) }) });
+    const seen: LMStreamPart[] = [];
+    for await (const part of fromAISDK(model, { cache: false }).stream({
+      messages: [{ role: 'user', content: 'q' }],
+    })) {
+      seen.push(part);
+    }
+    const call = { id: 'c1', name: 'search', args: { q: 'dspy' } };
+    expect(seen[0]).toEqual({ type: 'tool-call', choiceIndex: 0, toolCall: call });
+    expect(seen[1]).toMatchObject({
+      type: 'finish',
+      response: { modelId: 'mock-1-0601', choices: [{ text: '', toolCalls: [call], finishReason: 'tool-calls' }] },
+    });
+
+    const broken = new MockLanguageModelV4({
+      doStream: async () => ({
+        stream: convertArrayToReadableStream<LanguageModelV4StreamPart>([
+          { type: 'text-delta', id: 't', delta: 'par' },
+          { type: 'error', error: new Error('upstream went away') },
+        ]),
+      }),
+    });
+    const received: LMStreamPart[] = [];
+    const error = await failure(
+      (async () => {
+        for await (const part of fromAISDK(broken, { cache: false }).stream({
+          messages: [{ role: 'user', content: 'q' }],
+        })) {
+          received.push(part);
+        }
+      })(),
+    );
+    expect(received).toEqual([{ type: 'text-delta', choiceIndex: 0, delta: 'par' }]);
+    expect(error.message).toContain('upstream went away');
+    expect(broken.doStreamCalls).toHaveLength(1);
+  });
+});
+
+describe('V3 models', () => {
+  it('get V3 prompts (URL data, tool results) and their V3 results are read like V4 ones', async () => {
+    const model = new MockLanguageModelV3({
+      provider: 'old.chat',
+      modelId: 'v3-model',
+      supportedUrls: { 'image/*': [/^https:\/\//] },
+      doGenerate: async () => ({
+        content: [
+          { type: 'reasoning', text: 'hmm' },
+          { type: 'text', text: 'from v3' },
+          { type: 'tool-call', toolCallId: 'k', toolName: 'f', input: '{"a":1}' },
+        ],
+        finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
+        usage: {
+          inputTokens: { total: 12, noCache: 10, cacheRead: 2, cacheWrite: undefined },
+          outputTokens: { total: 4, text: 3, reasoning: 1 },
+        },
+        warnings: [],
+      }),
+    });
+    const lm = fromAISDK(model, { cache: false });
+    expect(lm.modelId).toBe('old/v3-model');
+    const response = await lm.generate({
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'see' },
+            { type: 'image', url: 'https://example.com/cat.png', mediaType: 'image/png' },
+            { type: 'image', url: 'data:image/png;base64,iVBORw0KGgo=' },
+          ],
+        },
+        { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'f', args: { a: 0 } }] },
+        { role: 'tool', toolCallId: 'c1', toolName: 'f', content: 'zero' },
+      ],
+      tools: [{ name: 'f', parameters: { type: 'object' } }],
+    });
+    const prompt = model.doGenerateCalls[0]?.prompt ?? [];
+    const [, image, inline] = (prompt[0]?.content ?? []) as { type: string; data: unknown; mediaType: string }[];
+    // V3 file parts carry the URL or the data itself, not V4's tagged union.
+    expect(image?.data).toBeInstanceOf(URL);
+    expect(String(image?.data)).toBe('https://example.com/cat.png');
+    expect(inline).toMatchObject({ data: 'iVBORw0KGgo=', mediaType: 'image/png' });
+    expect(prompt[2]?.content).toEqual([
+      expect.objectContaining({ type: 'tool-result', toolCallId: 'c1', output: { type: 'text', value: 'zero' } }),
+    ]);
+    expect(model.doGenerateCalls[0]?.tools?.[0]).toMatchObject({ type: 'function', name: 'f' });
+    expect(response.choices[0]).toEqual({
+      text: 'from v3',
+      reasoning: 'hmm',
+      toolCalls: [{ id: 'k', name: 'f', args: { a: 1 } }],
+      finishReason: 'tool-calls',
+    });
+    expect(response.usage).toMatchObject({
+      inputTokens: 12,
+      outputTokens: 4,
+      cachedInputTokens: 2,
+      reasoningTokens: 1,
+    });
+    expect(response.modelId).toBe('v3-model');
+  });
+
+  it('stream through the same adapter', async () => {
+    const model = new MockLanguageModelV3({
+      supportedUrls: { 'image/*': [/^https:\/\//] },
+      doStream: async () => ({
+        stream: convertArrayToReadableStream([
+          { type: 'text-delta', id: 't', delta: 'v3 ' },
+          { type: 'text-delta', id: 't', delta: 'stream' },
+          { type: 'finish', finishReason: finishStop, usage: streamUsage },
+        ]),
+      }),
+    });
+    const parts: LMStreamPart[] = [];
+    const image = { type: 'image' as const, url: 'https://example.com/cat.png', mediaType: 'image/png' };
+    for await (const part of fromAISDK(model, { cache: false }).stream({
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'q' }, image] }],
+    })) {
+      parts.push(part);
+    }
+    expect(parts.map((part) => part.type)).toEqual(['text-delta', 'text-delta', 'finish']);
+    expect(parts.at(-1)).toMatchObject({ response: { choices: [{ text: 'v3 stream', finishReason: 'stop' }] } });
+    expect(model.doStreamCalls[0]?.prompt).toEqual([
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'q' },
+          { type: 'file', mediaType: 'image/png', data: new URL(image.url) },
+        ],
+      },
+    ]);
+  });
+});
+
+describe('image URLs the model does not accept', () => {
+  let images: ImageServer;
+  beforeEach(async () => {
+    images = await startImageServer();
+    vi.stubGlobal('fetch', images.fetch);
+  });
+  afterEach(async () => {
+    vi.unstubAllGlobals();
+    await images.close();
+  });
+
+  it('are downloaded with fetch and sent as bytes; accepted ones stay URLs', async () => {
+    const plain = new MockLanguageModelV4({ doGenerate: async () => result([text('ok')]) });
+    const messages = [
+      {
+        role: 'user' as const,
+        content: [
+          { type: 'text' as const, text: 'What is this?' },
+          { type: 'image' as const, url: `${IMAGES_ORIGIN}/cat.png` },
+        ],
+      },
+    ];
+    await fromAISDK(plain, { cache: false }).generate({ messages });
+    expect(images.requests).toEqual(['/cat.png']);
+    const file = plain.doGenerateCalls[0]?.prompt[0]?.content[1];
+    expect(file).toEqual({ type: 'file', mediaType: 'image/png', data: { type: 'data', data: PNG_BYTES } });
+
+    const fetchesUrls = new MockLanguageModelV4({
+      supportedUrls: { 'image/*': [/^http:\/\/images\.test\//] },
+      doGenerate: async () => result([text('ok')]),
+    });
+    await fromAISDK(fetchesUrls, { cache: false }).generate({ messages });
+    expect(images.requests).toHaveLength(1);
+    expect(fetchesUrls.doGenerateCalls[0]?.prompt[0]?.content[1]).toMatchObject({ data: { type: 'url' } });
+  });
+
+  it('fail with an error naming the URL, without calling the model or retrying a 404', async () => {
+    const model = new MockLanguageModelV4({ modelId: 'vision', doGenerate: async () => result([text('ok')]) });
+    const error = await failure(
+      fromAISDK(model, { cache: false }).generate({
+        messages: [{ role: 'user', content: [{ type: 'image', url: `${IMAGES_ORIGIN}/gone.png` }] }],
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'invalid_request', isRetryable: false });
+    expect(error.message).toContain(`${IMAGES_ORIGIN}/gone.png`);
+    expect(error.message).toContain('got 404');
+    expect(images.requests).toEqual(['/gone.png']);
+    expect(model.doGenerateCalls).toHaveLength(0);
+  });
+
+  it('are not fetched from loopback or private addresses', async () => {
+    const model = new MockLanguageModelV4({ doGenerate: async () => result([text('ok')]) });
+    const error = await failure(
+      fromAISDK(model, { cache: false }).generate({
+        messages: [{ role: 'user', content: [{ type: 'image', url: `${images.origin}/cat.png` }] }],
+      }),
+    );
+    expect(error).toMatchObject({ kind: 'invalid_request' });
+    expect(error.message).toContain('is not allowed');
+    expect(images.requests).toEqual([]);
+    expect(model.doGenerateCalls).toHaveLength(0);
   });
 });

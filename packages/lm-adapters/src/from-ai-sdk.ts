@@ -1,17 +1,25 @@
 /**
  * The bridge from any Vercel AI SDK language model to dspy-ts's `LanguageModelV1`.
  *
- * Calls go through the AI SDK's own `generateText` / `streamText` rather than the model's `doGenerate` / `doStream`:
- * those functions are the SDK's supported call path and do the work a direct call would have to duplicate — accepting
- * V2, V3 and V4 models alike, converting and validating the prompt, downloading images for providers that cannot
- * fetch URLs, wrapping JSON-Schema tools, reading structured output from providers that return it out of band
- * (`structuredOutputText`) and normalising stream parts. Their per-call overhead is far below a network round trip,
- * and cache hits never reach them. Their own retries are switched off (`maxRetries: 0`) so that the retry policy
- * here (backoff with jitter, `Retry-After`, only retryable failures) is the only one.
+ * Calls go straight to the model's own specification methods (`doGenerate` / `doStream`): core's request is converted
+ * into LanguageModelV4 call options here (`convert-prompt.ts`, `convert-request.ts`) and the result back
+ * (`convert-response.ts`). The AI SDK's `generateText` / `streamText` are not used: their step loop, prompt validation,
+ * tool execution machinery and result objects cost more client CPU per request than the provider's own HTTP and JSON
+ * work (see `bench/lm-adapters/RESULTS.md`), and none of it is needed for one model call whose tools the caller
+ * executes. What they did that matters is done here, with the same results on the wire: image URLs the model does not
+ * accept are downloaded (with the SDK's guarded downloader), JSON delivered out of band (`structuredOutputText`) is
+ * returned as the text, tool-call arguments are parsed, a response that ignores a required tool choice fails, warnings
+ * are reported, and V3 models are adapted to V4 with the SDK's own adapter (`wrapLanguageModel` without middleware).
+ * Retries are only the ones here (backoff with jitter, `Retry-After`, only retryable failures).
  *
  * @module
  */
-import type { LanguageModelV3, LanguageModelV4 } from '@ai-sdk/provider';
+import type {
+  LanguageModelV3,
+  LanguageModelV4,
+  LanguageModelV4FinishReason,
+  LanguageModelV4Prompt,
+} from '@ai-sdk/provider';
 import {
   addUsage,
   type LanguageModelV1,
@@ -23,19 +31,19 @@ import {
   type LMUsage,
   type ToolCall,
 } from '@dspy-ts/core';
-import { generateText, streamText } from 'ai';
+import { wrapLanguageModel } from 'ai';
 import { requestIdentity } from './canonical-request.ts';
+import { downloadImages, hasRemoteImages, imagesToDownload, toV4Prompt } from './convert-prompt.ts';
+import { dspyCallOptions, estimateTokens, toCallOptions } from './convert-request.ts';
 import {
-  callSettings,
-  dspyCallOptions,
-  estimateTokens,
-  providerOptionsFor,
-  rawJsonOutput,
-  toModelMessages,
-  toToolChoice,
-  toToolSet,
-} from './convert-request.ts';
-import { toChoice, toFinishReason, toToolCall, toUsage } from './convert-response.ts';
+  checkToolChoice,
+  choiceFromContent,
+  reportWarnings,
+  toChoice,
+  toFinishReason,
+  toToolCall,
+  toUsage,
+} from './convert-response.ts';
 import { getDefaultCache, type LMCache } from './lm-cache.ts';
 import { toLMError } from './map-error.ts';
 import { type PricingTable, withCost } from './pricing.ts';
@@ -194,9 +202,10 @@ function linkedController(signal: AbortSignal | undefined): AbortController {
 /**
  * A dspy-ts LM backed by an AI SDK model. Create one with {@link fromAISDK} (or `lm('provider/model')`).
  *
- * - `n > 1` runs `n` calls in parallel (the AI SDK has no native `n`); sample `i > 0` gets the rollout id
- *   `"<rolloutId>#i"` and, when a seed is set, seed `seed + i`, so each sample is cached on its own and sample 0 is the
- *   same entry as the `n = 1` request.
+ * - `n > 1` runs `n` calls in parallel: the LanguageModelV4 spec has no `n`, and a call returns one completion. Sample
+ *   `i > 0` gets the rollout id `"<rolloutId>#i"` and, when a seed is set, seed `seed + i`, so each sample is cached on
+ *   its own and sample 0 is the same entry as the `n = 1` request. A provider's own `n` set through `providerOptions`
+ *   is passed to each call untouched, but the spec still returns only the first completion of each.
  * - Cache hits are deep copies with `cacheHit: true` and `usage: {}`.
  * - Failures are {@link LMError}s; retryable ones are retried with backoff first.
  */
@@ -375,23 +384,27 @@ export class AISDKLM implements LanguageModelV1 {
     });
   }
 
-  private callOptions(model: AISDKLanguageModel, request: LMRequest, abortSignal: AbortSignal) {
-    const tools = toToolSet(request.tools);
-    const toolChoice = toToolChoice(request.toolChoice);
-    const output = request.responseFormat ? rawJsonOutput(request.responseFormat) : undefined;
-    const providerOptions = providerOptionsFor(request);
-    return {
-      model,
-      messages: toModelMessages(request.messages),
-      allowSystemInMessages: true,
-      maxRetries: 0,
-      abortSignal,
-      ...callSettings(request),
-      ...(tools ? { tools } : {}),
-      ...(toolChoice ? { toolChoice } : {}),
-      ...(output ? { output } : {}),
-      ...(providerOptions ? { providerOptions } : {}),
-    };
+  /** The V4 prompt of `request`, with the image URLs `model` does not accept downloaded first. */
+  private async promptWithDownloads(
+    model: LanguageModelV4,
+    request: LMRequest,
+    signal: AbortSignal,
+  ): Promise<LanguageModelV4Prompt> {
+    const urls = imagesToDownload(request.messages, await model.supportedUrls);
+    const downloaded = urls.length ? await downloadImages(urls, { signal, modelId: this.modelId }) : undefined;
+    return toV4Prompt(request.messages, downloaded);
+  }
+
+  private prompt(
+    model: LanguageModelV4,
+    request: LMRequest,
+    signal: AbortSignal,
+  ): LanguageModelV4Prompt | Promise<LanguageModelV4Prompt> {
+    // Only a request with an http(s) image consults the model's `supportedUrls` (a getter that may compute a record or
+    // return a promise) and may download; the rest are converted synchronously.
+    return hasRemoteImages(request.messages)
+      ? this.promptWithDownloads(model, request, signal)
+      : toV4Prompt(request.messages);
   }
 
   private async attempt(model: AISDKLanguageModel, request: LMRequest): Promise<LMResponse> {
@@ -408,25 +421,16 @@ export class AISDKLM implements LanguageModelV1 {
     if (callerSignal?.aborted) onCallerAbort();
     else callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
     try {
-      const options = this.callOptions(model, request, controller.signal);
-      const result = await generateText(options);
-      let text = result.text;
-      // With a response format, the JSON may arrive out of band (`structuredOutputText`); the SDK exposes it as the
-      // output. There is no output when the model stopped for tool calls, and the getter then throws.
-      if ('output' in options) {
-        try {
-          if (typeof result.output === 'string') text = result.output;
-        } catch {
-          // Keep the plain text.
-        }
-      }
-      const choice = toChoice({
-        text,
-        reasoning: result.reasoningText,
-        toolCalls: result.toolCalls.map(toToolCall),
-        finishReason: toFinishReason(result.finishReason),
+      const v4 = asV4(model);
+      const prompt = await this.prompt(v4, request, controller.signal);
+      const result = await v4.doGenerate(toCallOptions(request, prompt, controller.signal));
+      reportWarnings(result.warnings, v4.provider, v4.modelId);
+      const choice = choiceFromContent(result.content, result.finishReason, {
+        json: request.responseFormat !== undefined && request.responseFormat.type !== 'text',
+        structuredOutputText: result.structuredOutputText,
       });
-      return this.response(model, [choice], toUsage(result.totalUsage), result.response.modelId);
+      checkToolChoice(request.toolChoice, choice.toolCalls, result.finishReason, this.modelId);
+      return this.response(model, [choice], toUsage(result.usage), result.response?.modelId ?? model.modelId);
     } catch (error) {
       throw toLMError(error, {
         modelId: this.modelId,
@@ -498,26 +502,28 @@ export class AISDKLM implements LanguageModelV1 {
     let usage: LMUsage = {};
     try {
       armTimer();
-      const result = streamText({ ...this.callOptions(model, request, controller.signal), onError: () => {} });
+      const v4 = asV4(model);
+      const prompt = await this.prompt(v4, request, controller.signal);
+      const { stream } = await v4.doStream(toCallOptions(request, prompt, controller.signal));
       let text = '';
       let reasoning = '';
       const toolCalls: ToolCall[] = [];
-      let finishReason: LMChoice['finishReason'] = 'unknown';
+      let finish: LanguageModelV4FinishReason | undefined;
       let responseModelId: string | undefined;
-      for await (const part of result.fullStream) {
+      for await (const part of stream) {
         armTimer();
         switch (part.type) {
           case 'text-delta':
-            if (!part.text) break;
-            text += part.text;
+            if (!part.delta) break;
+            text += part.delta;
             state.emitted = true;
-            yield { type: 'text-delta', choiceIndex: 0, delta: part.text };
+            yield { type: 'text-delta', choiceIndex: 0, delta: part.delta };
             break;
           case 'reasoning-delta':
-            if (!part.text) break;
-            reasoning += part.text;
+            if (!part.delta) break;
+            reasoning += part.delta;
             state.emitted = true;
-            yield { type: 'reasoning-delta', choiceIndex: 0, delta: part.text };
+            yield { type: 'reasoning-delta', choiceIndex: 0, delta: part.delta };
             break;
           case 'tool-call': {
             const call = toToolCall(part);
@@ -526,24 +532,26 @@ export class AISDKLM implements LanguageModelV1 {
             yield { type: 'tool-call', choiceIndex: 0, toolCall: call };
             break;
           }
-          case 'finish-step':
-            responseModelId = part.response.modelId;
+          case 'stream-start':
+            reportWarnings(part.warnings, v4.provider, v4.modelId);
+            break;
+          case 'response-metadata':
+            if (part.modelId) responseModelId = part.modelId;
             break;
           case 'finish':
-            finishReason = toFinishReason(part.finishReason);
-            usage = toUsage(part.totalUsage);
+            finish = part.finishReason;
+            usage = toUsage(part.usage);
             break;
           case 'error':
             throw part.error;
-          case 'abort':
-            throw controller.signal.reason ?? new DOMException('The stream was aborted.', 'AbortError');
           default:
             break;
         }
       }
       if (controller.signal.aborted) throw controller.signal.reason;
-      const choice = toChoice({ text, reasoning, toolCalls, finishReason });
-      return this.response(model, [choice], usage, responseModelId);
+      checkToolChoice(request.toolChoice, toolCalls, finish, this.modelId);
+      const choice = toChoice({ text, reasoning, toolCalls, finishReason: toFinishReason(finish) });
+      return this.response(model, [choice], usage, responseModelId ?? model.modelId);
     } catch (error) {
       throw toLMError(error, {
         modelId: this.modelId,
@@ -558,6 +566,22 @@ export class AISDKLM implements LanguageModelV1 {
       permit?.release((usage.inputTokens ?? 0) + (usage.outputTokens ?? 0) || undefined);
     }
   }
+}
+
+const v4Models = new WeakMap<AISDKLanguageModel, LanguageModelV4>();
+
+/**
+ * `model` as a LanguageModelV4: itself, or for a V3 model the AI SDK's own adapter (which converts V4 prompts to V3 and
+ * V3 results back), made once per model. `wrapLanguageModel` without middleware returns exactly that adapter.
+ */
+function asV4(model: AISDKLanguageModel): LanguageModelV4 {
+  if (model.specificationVersion === 'v4') return model;
+  let adapted = v4Models.get(model);
+  if (!adapted) {
+    adapted = wrapLanguageModel({ model, middleware: [] });
+    v4Models.set(model, adapted);
+  }
+  return adapted;
 }
 
 function* partsOf(response: LMResponse): Generator<LMStreamPart> {

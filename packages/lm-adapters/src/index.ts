@@ -23,7 +23,13 @@
  *
  * @module
  */
-export { canonicalJson, DSPY_PROVIDER_OPTIONS_KEY, requestIdentity, requestKey } from './canonical-request.ts';
+export {
+  canonicalJson,
+  DSPY_PROVIDER_OPTIONS_KEY,
+  embeddingKey,
+  requestIdentity,
+  requestKey,
+} from './canonical-request.ts';
 export {
   type CassetteEntry,
   cassetteKey,

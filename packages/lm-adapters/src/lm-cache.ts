@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { LMRequest, LMResponse } from '@dspy-ts/core';
 import { LRUCache } from 'lru-cache';
-import { requestKey } from './canonical-request.ts';
+import { embeddingKey, requestKey } from './canonical-request.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 /** Options of {@link LMCache}. */
@@ -29,11 +29,15 @@ export function defaultCacheDir(): string {
   return process.env.DSPY_CACHEDIR || join(homedir(), '.dspy_cache');
 }
 
+/** What the cache holds: LM responses, and embedding vectors (under keys of their own, {@link embeddingKey}). */
+type CachedValue = LMResponse | Float32Array;
+
 /**
  * DSPy's two-level response cache: an in-memory LRU (via `lru-cache`) in front of a SQLite file shared between
  * processes. Keys are SHA-256 hashes of the canonical request ({@link requestKey}); values are responses as the
- * provider returned them. Reads return deep copies, so callers may mutate what they get. Disk hits are promoted to
- * memory. With both levels off, {@link LMCache.enabled} is false and callers skip computing keys altogether.
+ * provider returned them. Embedders store one vector per text in the same levels ({@link LMCache.getEmbedding}).
+ * Reads return deep copies, so callers may mutate what they get. Disk hits are promoted to memory. With both levels
+ * off, {@link LMCache.enabled} is false and callers skip computing keys altogether.
  *
  * @example
  * ```ts
@@ -42,12 +46,12 @@ export function defaultCacheDir(): string {
  * ```
  */
 export class LMCache {
-  private readonly memory: LRUCache<string, LMResponse> | undefined;
+  private readonly memory: LRUCache<string, CachedValue> | undefined;
   private readonly disk: SqliteStore | undefined;
 
   constructor(options: LMCacheOptions = {}) {
     if (options.memory !== false) {
-      this.memory = new LRUCache<string, LMResponse>({ max: options.memoryMaxEntries ?? 100_000 });
+      this.memory = new LRUCache<string, CachedValue>({ max: options.memoryMaxEntries ?? 100_000 });
     }
     if (options.disk) {
       const path = options.disk === true ? join(defaultCacheDir(), 'lm-cache.sqlite') : options.disk;
@@ -74,20 +78,19 @@ export class LMCache {
     return requestKey(model, request, namespace);
   }
 
+  /** The cache key of one text embedded by `model` with `providerOptions` (see {@link embeddingKey}). */
+  keyForEmbedding(model: string, value: string, providerOptions?: Record<string, Record<string, unknown>>): string {
+    return embeddingKey(model, value, providerOptions);
+  }
+
   /** A deep copy of the cached response for `key`, or `undefined`. */
   get(key: string): LMResponse | undefined {
     const fromMemory = this.memory?.get(key);
-    if (fromMemory) return structuredClone(fromMemory);
-    const text = this.disk?.get(key);
-    if (text === undefined) return undefined;
-    let value: LMResponse;
-    try {
-      value = JSON.parse(text) as LMResponse;
-    } catch {
-      return undefined;
-    }
-    this.memory?.set(key, value);
-    return structuredClone(value);
+    if (fromMemory) return fromMemory instanceof Float32Array ? undefined : structuredClone(fromMemory);
+    const value = this.readDisk(key);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    this.memory?.set(key, value as LMResponse);
+    return structuredClone(value as LMResponse);
   }
 
   /** Stores a copy of `response` under `key` in every enabled level. */
@@ -96,6 +99,34 @@ export class LMCache {
     const copy = structuredClone(stored) as LMResponse;
     this.memory?.set(key, copy);
     this.disk?.set(key, JSON.stringify(copy));
+  }
+
+  /** A copy of the cached embedding vector for `key` ({@link LMCache.keyForEmbedding}), or `undefined`. */
+  getEmbedding(key: string): Float32Array | undefined {
+    const fromMemory = this.memory?.get(key);
+    if (fromMemory) return fromMemory instanceof Float32Array ? fromMemory.slice() : undefined;
+    const value = this.readDisk(key);
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'number')) return undefined;
+    const vector = Float32Array.from(value as number[]);
+    this.memory?.set(key, vector);
+    return vector.slice();
+  }
+
+  /** Stores a copy of an embedding vector under `key` in every enabled level (exactly: float32 survives JSON). */
+  setEmbedding(key: string, vector: Float32Array): void {
+    const copy = vector.slice();
+    this.memory?.set(key, copy);
+    this.disk?.set(key, JSON.stringify(Array.from(copy)));
+  }
+
+  private readDisk(key: string): unknown {
+    const text = this.disk?.get(key);
+    if (text === undefined) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Empties the in-memory level (DSPy's `reset_memory_cache`). */
