@@ -10,13 +10,16 @@
  * Options (every size is configurable; see README.md):
  *   --phase P          sweep | final | all (default all): `sweep` runs the LR grid on the sweep seed, `final`
  *                      runs the chosen LR on every seed (re-using sweep runs with the same seed and LR)
- *   --methods LIST     full,lora,dora,smt,smt-random (default) and smt-gradonly (SMT with a gradient-only
- *                      warm-up: no weight update before selection)
+ *   --methods LIST     full,lora,dora,smt,smt-random (default), smt-gradonly (SMT with a gradient-only
+ *                      warm-up: no weight update before selection) and lora-ftwarm (LoRA after the same full
+ *                      fine-tuning warm-up SMT gets: SMT's chosen LR at the budget among the SMT sweep runs
+ *                      in the results file, same steps and batches, then
+ *                      LoRA on the remaining steps' batches with a fresh schedule; its own LR sweep)
  *   --budgets LIST     LoRA ranks r; SMT gets round(1600·r / 64) 8×8 blocks of Q/K/V (default 1,4,16)
  *   --lrs-peft LIST    LR grid of LoRA/DoRA/SMT (default 3e-4,1e-3,3e-3,1e-2)
  *   --lrs-full LIST    LR grid of FT (default 3e-5,1e-4,3e-4,1e-3)
- *   --random-lr M      smt-random/smt-gradonly: `own` (sweep its own grid) or `smt` (reuse SMT's chosen LR;
- *                      default)
+ *   --random-lr M      smt-random: `own` (sweep its own grid) or `smt` (reuse SMT's chosen LR; default)
+ *   --gradonly-lr M    smt-gradonly: `own` or `smt` (default), as --random-lr
  *   --seeds N|LIST     seeds of the final phase (default 3 → 0,1,2); --sweep-seed S (default 0)
  *   --steps N          optimizer steps per run, SMT warm-up included (default 200); --batch N (default 8)
  *   --warmup N         SMT warm-up steps (default 10 % of steps)
@@ -32,7 +35,15 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type FinetuneResult, finetune, type LlamaModel, loadLlama2c, selectBackend } from '@dspy-ts/smt';
+import {
+  batchIndices,
+  type FinetuneResult,
+  finetune,
+  type LlamaModel,
+  loadLlama2c,
+  selectBackend,
+  type TrainingExample,
+} from '@dspy-ts/smt';
 import { makeSplits, promptTokens, type StoryQuestion, TEMPLATE_IDS, toExample } from './task.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +55,7 @@ const { values: args } = parseArgs({
     'lrs-peft': { type: 'string' },
     'lrs-full': { type: 'string' },
     'random-lr': { type: 'string', default: 'smt' },
+    'gradonly-lr': { type: 'string', default: 'smt' },
     seeds: { type: 'string' },
     'sweep-seed': { type: 'string', default: '0' },
     steps: { type: 'string' },
@@ -88,7 +100,19 @@ const [shardK, shardN] = args.shard!.split('/').map(Number) as [number, number];
 const modelDir = resolve(args.model ?? resolve(here, '../../../shared/models/stories260K'));
 const outFile = resolve(args.out ?? resolve(here, 'results/runs.jsonl'));
 
-type Method = 'full' | 'lora' | 'dora' | 'smt' | 'smt-random' | 'smt-gradonly';
+type Method = 'full' | 'lora' | 'dora' | 'smt' | 'smt-random' | 'smt-gradonly' | 'lora-ftwarm';
+const METHODS: readonly Method[] = ['full', 'lora', 'dora', 'smt', 'smt-random', 'smt-gradonly', 'lora-ftwarm'];
+for (const m of methods) {
+  if (!METHODS.includes(m)) throw new Error(`--methods: unknown method '${m}'; expected one of ${METHODS.join(', ')}.`);
+}
+for (const option of ['random-lr', 'gradonly-lr'] as const) {
+  if (args[option] !== 'own' && args[option] !== 'smt') {
+    throw new Error(`--${option} must be 'own' or 'smt', got '${args[option]}'.`);
+  }
+}
+/** Whether a control reuses SMT's chosen LR instead of sweeping its own grid. */
+const reusesSmtLr = (m: Method) =>
+  (m === 'smt-random' && args['random-lr'] === 'smt') || (m === 'smt-gradonly' && args['gradonly-lr'] === 'smt');
 const BLOCK = 8;
 /** Trainable parameters of LoRA rank r on Q, K, V of stories260K: 5 layers × r·(64+64 + 64+32 + 64+32). */
 const loraParams = (r: number) => 1600 * r;
@@ -107,6 +131,8 @@ export interface RunRecord extends RunSpec {
   key: string;
   protocol: { steps: number; batch: number; warmupSteps: number; sizes: typeof sizes };
   trainableParameters: number;
+  /** lora-ftwarm: peak LR of its full fine-tuning warm-up (SMT's chosen LR at the budget). */
+  warmupLr?: number;
   valAccuracy: number;
   valNll: number;
   testAccuracy: number;
@@ -190,39 +216,49 @@ async function runOne(spec: RunSpec): Promise<RunRecord> {
     protocol: { steps, batch: batchSize, warmupSteps, sizes },
   };
   let result: FinetuneResult;
+  let warmupLr: number | undefined;
   try {
-    result = await finetune({ config: model.config, weights: model.weights, tokenizer, backend }, trainExamples, {
-      method: isSmt ? 'smt' : (spec.method as 'full' | 'lora' | 'dora'),
-      steps,
-      batchSize,
-      lr: spec.lr,
-      seed: spec.seed,
-      beta1: 0.9,
-      beta2: 0.999,
-      maxGradNorm: 1,
-      decay: 'linear',
-      backend,
-      ...(spec.method === 'lora' || spec.method === 'dora'
-        ? { lora: { rank: spec.budget, alpha: 2 * spec.budget, targets: ['wq', 'wk', 'wv'] } }
-        : {}),
-      ...(isSmt
-        ? {
-            smt: {
-              blockSize: BLOCK,
-              warmupSteps,
-              warmup: spec.method === 'smt-gradonly' ? ('gradient-only' as const) : ('full-ft' as const),
-              score: 'mean-of-abs' as const,
-              strategy: spec.method === 'smt-random' ? ('random' as const) : ('gradient' as const),
-              groups: [{ matrices: ['wq', 'wk', 'wv'], blocks: smtBlocks(spec.budget) }],
-            },
-          }
-        : {}),
-      onProgress: (e) => {
+    if (spec.method === 'lora-ftwarm') {
+      warmupLr = chosenSmtLr(spec.budget);
+      if (warmupLr === undefined) throw new Error(`SMT's LR sweep at r=${spec.budget} is incomplete`);
+      result = await loraAfterWarmup(spec, warmupLr, (phase) => {
         const now = performance.now();
-        times.push({ phase: e.phase, t: now - last });
+        times.push({ phase, t: now - last });
         last = now;
-      },
-    });
+      });
+    } else
+      result = await finetune({ config: model.config, weights: model.weights, tokenizer, backend }, trainExamples, {
+        method: isSmt ? 'smt' : (spec.method as 'full' | 'lora' | 'dora'),
+        steps,
+        batchSize,
+        lr: spec.lr,
+        seed: spec.seed,
+        beta1: 0.9,
+        beta2: 0.999,
+        maxGradNorm: 1,
+        decay: 'linear',
+        backend,
+        ...(spec.method === 'lora' || spec.method === 'dora'
+          ? { lora: { rank: spec.budget, alpha: 2 * spec.budget, targets: ['wq', 'wk', 'wv'] } }
+          : {}),
+        ...(isSmt
+          ? {
+              smt: {
+                blockSize: BLOCK,
+                warmupSteps,
+                warmup: spec.method === 'smt-gradonly' ? ('gradient-only' as const) : ('full-ft' as const),
+                score: 'mean-of-abs' as const,
+                strategy: spec.method === 'smt-random' ? ('random' as const) : ('gradient' as const),
+                groups: [{ matrices: ['wq', 'wk', 'wv'], blocks: smtBlocks(spec.budget) }],
+              },
+            }
+          : {}),
+        onProgress: (e) => {
+          const now = performance.now();
+          times.push({ phase: e.phase, t: now - last });
+          last = now;
+        },
+      });
   } catch (error) {
     // A diverged run counts as a failed configuration (accuracy 0) rather than stopping the experiment.
     return {
@@ -239,7 +275,9 @@ async function runOne(spec: RunSpec): Promise<RunRecord> {
       secondsPerStep: Number.NaN,
       wallSeconds: (performance.now() - t0) / 1000,
       memory: {
+        checkpointing: 'none',
         accounted: { weights: 0, gradients: 0, optimizerState: 0, activations: 0, other: 0, total: 0 },
+        activationParts: { stored: 0, recomputedLayer: 0, head: 0 },
         measuredPeak: { rss: 0, heapUsed: 0, arrayBuffers: 0 },
       },
       error: String((error as Error).message ?? error),
@@ -256,6 +294,7 @@ async function runOne(spec: RunSpec): Promise<RunRecord> {
   return {
     ...base,
     trainableParameters: result.trainableParameters,
+    ...(warmupLr !== undefined ? { warmupLr } : {}),
     valAccuracy: val.accuracy,
     valNll: val.nll,
     testAccuracy: test.accuracy,
@@ -277,6 +316,50 @@ async function runOne(spec: RunSpec): Promise<RunRecord> {
           },
         }
       : {}),
+  };
+}
+
+/**
+ * The lora-ftwarm control: the first `warmupSteps` steps are full fine-tuning exactly as SMT's default warm-up
+ * runs them (same batches, LR ramping linearly from 0 to SMT's chosen LR, AdamW, clipping), so the weights it
+ * leaves are those SMT selects its blocks on; then LoRA trains on the batches SMT's sparse phase sees (steps
+ * `warmupSteps`…`steps − 1` of the same data order), with a fresh Adam state and a fresh linear decay, as SMT's
+ * sparse phase does. Returns the LoRA phase's result, with the warm-up's losses in front and its state as
+ * `memory.warmup`.
+ */
+async function loraAfterWarmup(
+  spec: RunSpec,
+  warmupLr: number,
+  onStep: (phase: 'warmup' | 'train') => void,
+): Promise<FinetuneResult> {
+  const common = { batchSize, seed: spec.seed, beta1: 0.9, beta2: 0.999, maxGradNorm: 1, backend };
+  const warm = await finetune({ config: model.config, weights: model.weights, backend }, trainExamples, {
+    ...common,
+    method: 'full',
+    steps: warmupSteps,
+    lr: warmupLr,
+    lrWarmupSteps: warmupSteps,
+    onProgress: () => onStep('warmup'),
+  });
+  const rest: TrainingExample[] = [];
+  for (let step = warmupSteps; step < steps; step++) {
+    for (const i of batchIndices(trainExamples.length, batchSize, step, spec.seed)) rest.push(trainExamples[i]!);
+  }
+  const lora = await finetune({ config: model.config, weights: warm.weights, tokenizer, backend }, rest, {
+    ...common,
+    method: 'lora',
+    steps: steps - warmupSteps,
+    lr: spec.lr,
+    decay: 'linear',
+    shuffle: false,
+    lora: { rank: spec.budget, alpha: 2 * spec.budget, targets: ['wq', 'wk', 'wv'] },
+    onProgress: () => onStep('train'),
+  });
+  return {
+    ...lora,
+    steps,
+    losses: [...warm.losses, ...lora.losses],
+    memory: { ...lora.memory, warmup: warm.memory.accounted },
   };
 }
 
@@ -307,7 +390,7 @@ async function ensure(spec: RunSpec): Promise<RunRecord | undefined> {
 
 /** Chosen LR of (method, budget): best validation accuracy, ties broken by lower validation NLL. */
 function chosenLr(method: Method, budget: number): number | undefined {
-  const m = (method === 'smt-random' || method === 'smt-gradonly') && args['random-lr'] === 'smt' ? 'smt' : method;
+  const m = reusesSmtLr(method) ? 'smt' : method;
   let best: RunRecord | undefined;
   for (const lr of lrGrid(m)) {
     const r = records.get(keyOf({ method: m, budget, lr, seed: sweepSeed }));
@@ -315,6 +398,23 @@ function chosenLr(method: Method, budget: number): number | undefined {
     const nll = Number.isNaN(r.valNll) ? Infinity : r.valNll;
     const bestNll = best && !Number.isNaN(best.valNll) ? best.valNll : Infinity;
     if (!best || r.valAccuracy > best.valAccuracy || (r.valAccuracy === best.valAccuracy && nll < bestNll)) best = r;
+  }
+  return best?.lr;
+}
+
+/**
+ * SMT's chosen LR at `budget` among every SMT sweep run of this protocol on the sweep seed, whatever LR grid it
+ * used (so the lora-ftwarm control can sweep a different grid): best validation accuracy, then lower NLL.
+ */
+function chosenSmtLr(budget: number): number | undefined {
+  const protocol = keyOf({ method: 'smt', budget, lr: 0, seed: sweepSeed }).split('|').slice(4).join('|');
+  let best: RunRecord | undefined;
+  for (const r of records.values()) {
+    if (r.method !== 'smt' || r.budget !== budget || r.seed !== sweepSeed || r.error) continue;
+    if (r.key.split('|').slice(4).join('|') !== protocol) continue;
+    const nll = Number.isNaN(r.valNll) ? Infinity : r.valNll;
+    if (!best || r.valAccuracy > best.valAccuracy || (r.valAccuracy === best.valAccuracy && nll < best.valNll))
+      best = r;
   }
   return best?.lr;
 }
@@ -338,7 +438,7 @@ if (shardK === 0) {
   );
 }
 
-const sweepMethods = methods.filter((m) => (m !== 'smt-random' && m !== 'smt-gradonly') || args['random-lr'] === 'own');
+const sweepMethods = methods.filter((m) => !reusesSmtLr(m));
 if (args.phase === 'sweep' || args.phase === 'all') {
   for (const method of sweepMethods)
     for (const budget of budgetsOf(method))

@@ -26,7 +26,7 @@ const runs: RunRecord[] = readFileSync(runsFile, 'utf8')
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l) as RunRecord);
 
-const METHODS = ['full', 'lora', 'dora', 'smt', 'smt-random', 'smt-gradonly'] as const;
+const METHODS = ['full', 'lora', 'dora', 'smt', 'smt-random', 'smt-gradonly', 'lora-ftwarm'] as const;
 const LABEL: Record<string, string> = {
   full: 'FT',
   lora: 'LoRA',
@@ -34,6 +34,7 @@ const LABEL: Record<string, string> = {
   smt: 'SMT',
   'smt-random': 'SMT random blocks',
   'smt-gradonly': 'SMT gradient-only warm-up',
+  'lora-ftwarm': 'LoRA after full-FT warm-up',
 };
 const COLOR: Record<string, string> = {
   full: '#333333',
@@ -42,6 +43,7 @@ const COLOR: Record<string, string> = {
   smt: '#d62728',
   'smt-random': '#ff7f0e',
   'smt-gradonly': '#9467bd',
+  'lora-ftwarm': '#17becf',
 };
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: number[]) => {
@@ -124,9 +126,9 @@ out.push('');
 // 2. Main table
 out.push('### Test results at the chosen learning rate (mean ± std over seeds)', '');
 out.push(
-  '| method | budget | trainable params | LR | seeds | test acc % (made-up names) | test acc % (real names) | test answer NLL | final train loss | s/step | s/warm-up step | training state (KiB) |',
+  '| method | budget | trainable params | LR | seeds | test acc % (made-up names) | test acc % (real names) | test answer NLL | final train loss | s/step | s/warm-up step |',
 );
-out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+out.push('|---|---|---|---|---|---|---|---|---|---|---|');
 const summary: {
   method: string;
   budget: number;
@@ -153,18 +155,25 @@ for (const { method, budget } of ordered) {
         ok.map((r) => r.testNll),
         2,
       )} | ` +
-      `${pm(ok.map(tail))} | ${pm(ok.map((r) => r.secondsPerStep))} | ${ok[0]?.secondsPerWarmupStep !== undefined ? pm(ok.map((r) => r.secondsPerWarmupStep!)) : '–'} | ` +
-      `${ok.length ? (mean(ok.map((r) => r.memory.accounted.total)) / 1024).toFixed(0) : '–'} |`,
+      `${pm(ok.map(tail))} | ${pm(ok.map((r) => r.secondsPerStep))} | ${ok[0]?.secondsPerWarmupStep !== undefined ? pm(ok.map((r) => r.secondsPerWarmupStep!)) : '–'} |`,
   );
 }
 out.push('');
+const warmLrs = [...new Set(runs.filter((r) => r.warmupLr !== undefined).map((r) => r.warmupLr!))];
+if (warmLrs.length) {
+  out.push(
+    `LoRA after full-FT warm-up: the warm-up is SMT's (first ${runs.find((r) => r.warmupLr !== undefined)!.protocol.warmupSteps} steps, ` +
+      `full fine-tuning with the LR ramping to SMT's chosen LR ${warmLrs.map((x) => x.toExponential(0)).join(', ')}); the LR column is LoRA's.`,
+    '',
+  );
+}
 
 // 3. SMT vs LoRA/DoRA at equal budgets
 out.push('### SMT against LoRA and DoRA at equal budgets (test accuracy %, difference of means)', '');
 out.push(
-  '| budget (params) | SMT | LoRA | DoRA | SMT − LoRA | SMT − DoRA | SMT random | SMT − random | SMT grad-only warm-up |',
+  '| budget (params) | SMT | LoRA | DoRA | SMT − LoRA | SMT − DoRA | SMT random | SMT − random | SMT grad-only warm-up | LoRA after full-FT warm-up | SMT − (LoRA after warm-up) |',
 );
-out.push('|---|---|---|---|---|---|---|---|---|');
+out.push('|---|---|---|---|---|---|---|---|---|---|---|');
 const budgets = [...new Set(summary.filter((s) => s.method !== 'full').map((s) => s.budget))].sort((a, b) => a - b);
 const get = (m: string, b: number) => summary.find((s) => s.method === m && s.budget === b);
 const diff = (a?: { acc: number[] }, b?: { acc: number[] }) =>
@@ -175,7 +184,8 @@ for (const b of budgets) {
     `| r=${b} / ${Math.round((1600 * b) / 64)} blocks (${(1600 * b).toLocaleString('en-US')}) | ${s ? pct(s.acc) : '–'} | ${get('lora', b) ? pct(get('lora', b)!.acc) : '–'} | ` +
       `${get('dora', b) ? pct(get('dora', b)!.acc) : '–'} | ${diff(s, get('lora', b))} | ${diff(s, get('dora', b))} | ` +
       `${get('smt-random', b) ? pct(get('smt-random', b)!.acc) : '–'} | ${diff(s, get('smt-random', b))} | ` +
-      `${get('smt-gradonly', b) ? pct(get('smt-gradonly', b)!.acc) : '–'} |`,
+      `${get('smt-gradonly', b) ? pct(get('smt-gradonly', b)!.acc) : '–'} | ` +
+      `${get('lora-ftwarm', b) ? pct(get('lora-ftwarm', b)!.acc) : '–'} | ${diff(s, get('lora-ftwarm', b))} |`,
   );
 }
 out.push('');
@@ -211,46 +221,85 @@ out.push('');
 // 5. Memory
 const memFile = resolve(resultsDir, 'memory.json');
 if (existsSync(memFile)) {
+  type Bytes = {
+    weights: number;
+    gradients: number;
+    optimizerState: number;
+    activations: number;
+    other: number;
+    total: number;
+  };
   const mem = JSON.parse(readFileSync(memFile, 'utf8')) as {
-    tokens: number;
-    batch: number;
+    settings: { id: string; label: string; sequences: number; tokens: number }[];
+    taskLengths: { min: number; max: number; mean: number };
     rows: {
       model: string;
       parameters: number;
+      setting: string;
+      checkpointing: string;
       method: string;
       trainableParameters: number;
-      accounted: {
-        weights: number;
-        gradients: number;
-        optimizerState: number;
-        activations: number;
-        other: number;
-        total: number;
-      };
-      warmup?: { total: number; activations: number };
-      seconds: number;
+      accounted: Bytes;
+      activationParts: { stored: number; recomputedLayer: number; head: number };
+      warmup?: Bytes;
+      measuredPeak: { arrayBuffers: number };
+      baselineArrayBuffers?: number;
     }[];
   };
   const MiB = (b: number) => (b / 2 ** 20).toFixed(2);
+  const share = (a: number, b: number) => `${((100 * a) / b).toFixed(1)} %`;
+  const reference = (r: (typeof mem.rows)[number]) =>
+    mem.rows.find(
+      (x) =>
+        x.model === r.model && x.setting === r.setting && x.checkpointing === r.checkpointing && x.method === 'full',
+    )!;
+  const verdicts: string[] = [];
+  for (const setting of mem.settings) {
+    out.push(`### Accounted training state: ${setting.label}`, '');
+    out.push(
+      '| model | checkpointing | method | trainable | weights | grads | Adam m+v | activations: stored / recomputed layer / head | activations (peak) | total MiB | total / FT | w/o activations / FT | warm-up total MiB | warm-up / FT | measured ArrayBuffers MiB: peak (baseline) |',
+    );
+    out.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of mem.rows.filter((x) => x.setting === setting.id)) {
+      const ft = reference(r);
+      const a = r.accounted;
+      const p = r.activationParts;
+      const noAct = (x: Bytes) => x.total - x.activations;
+      out.push(
+        `| ${r.model} (${r.parameters.toLocaleString('en-US')}) | ${r.checkpointing} | ${r.method} | ${r.trainableParameters.toLocaleString('en-US')} | ` +
+          `${MiB(a.weights)} | ${MiB(a.gradients)} | ${MiB(a.optimizerState)} | ${MiB(p.stored)} / ${MiB(p.recomputedLayer)} / ${MiB(p.head)} | ` +
+          `${MiB(a.activations)} | ${MiB(a.total)} | ${share(a.total, ft.accounted.total)} | ${share(noAct(a), noAct(ft.accounted))} | ` +
+          `${r.warmup ? MiB(r.warmup.total) : '–'} | ${r.warmup ? share(r.warmup.total, ft.accounted.total) : '–'} | ${MiB(r.measuredPeak.arrayBuffers)}${r.baselineArrayBuffers !== undefined ? ` (${MiB(r.baselineArrayBuffers)})` : ''} |`,
+      );
+      if (r.method.startsWith('smt') && r.method.includes('full-ft')) {
+        const gradOnly = mem.rows.find(
+          (x) =>
+            x.model === r.model &&
+            x.setting === r.setting &&
+            x.checkpointing === r.checkpointing &&
+            x.method.startsWith('smt') &&
+            x.method.includes('gradient-only'),
+        );
+        const ratio = a.total / ft.accounted.total;
+        verdicts.push(
+          `| ${r.model} | ${setting.label} | ${r.checkpointing} | ${share(a.total, ft.accounted.total)} | ${ratio <= 0.35 ? '**yes**' : 'no'} | ` +
+            `${r.warmup ? share(Math.max(a.total, r.warmup.total), ft.accounted.total) : '–'} | ` +
+            `${gradOnly?.warmup ? share(Math.max(gradOnly.accounted.total, gradOnly.warmup.total), ft.accounted.total) : '–'} |`,
+        );
+      }
+    }
+    out.push('');
+  }
+  out.push('### SMT ≤ 35 % of full fine-tuning? (same model, tokens and checkpointing for both)', '');
   out.push(
-    `### Accounted training state (engine's \`TrainingMemoryReport\`, ${mem.batch} × ${mem.tokens} tokens per step)`,
+    '| model | tokens per step | checkpointing | SMT sparse phase / FT | ≤ 35 % | whole run incl. full-FT warm-up / FT | whole run incl. gradient-only warm-up / FT |',
+  );
+  out.push('|---|---|---|---|---|---|---|');
+  out.push(...verdicts, '');
+  out.push(
+    `Story-QA training sequences: ${mem.taskLengths.min}–${mem.taskLengths.max} tokens, mean ${mem.taskLengths.mean.toFixed(1)}.`,
     '',
   );
-  out.push(
-    '| model | method | trainable | weights | grads | Adam m+v | activations | total MiB | total / FT | state w/o activations / FT | warm-up total MiB | warm-up / FT |',
-  );
-  out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const r of mem.rows) {
-    const ft = mem.rows.find((x) => x.model === r.model && x.method === 'full')!;
-    const noAct = (a: typeof r.accounted) => a.total - a.activations;
-    out.push(
-      `| ${r.model} (${r.parameters.toLocaleString('en-US')}) | ${r.method} | ${r.trainableParameters.toLocaleString('en-US')} | ${MiB(r.accounted.weights)} | ` +
-        `${MiB(r.accounted.gradients)} | ${MiB(r.accounted.optimizerState)} | ${MiB(r.accounted.activations)} | ${MiB(r.accounted.total)} | ` +
-        `${((100 * r.accounted.total) / ft.accounted.total).toFixed(1)} % | ${((100 * noAct(r.accounted)) / noAct(ft.accounted)).toFixed(1)} % | ` +
-        `${r.warmup ? MiB(r.warmup.total) : '–'} | ${r.warmup ? `${((100 * r.warmup.total) / ft.accounted.total).toFixed(1)} %` : '–'} |`,
-    );
-  }
-  out.push('');
 }
 
 const text = out.join('\n');
@@ -376,7 +425,7 @@ budgets.forEach((b, i) => {
     series.push({
       label: LABEL[m]!,
       color: COLOR[m]!,
-      dashed: m === 'smt-random' || m === 'smt-gradonly' || m === 'full',
+      dashed: m === 'smt-random' || m === 'smt-gradonly' || m === 'lora-ftwarm' || m === 'full',
       points: curve.map((y, j) => ({ x: j + 1, y })),
     });
   }
@@ -402,15 +451,16 @@ writeFileSync(
   resolve(here, `loss-curves${suffix}.svg`),
   svg(
     W * Math.max(1, budgets.length),
-    335,
+    355,
     'SMT experiment: training loss per step by method and budget',
-    `${lossPanels.join('\n')}\n${legend(60, 318, legendSeries, 175, 0)}`,
+    `${lossPanels.join('\n')}\n${legend(60, 318, legendSeries.slice(0, 4), 175, 0)}\n` +
+      `${legend(60, 338, legendSeries.slice(4), 175, 0)}`,
   ),
 );
 
 // Accuracy vs trainable parameters.
 const accSeries: Series[] = [];
-for (const m of ['lora', 'dora', 'smt', 'smt-random', 'smt-gradonly'] as const) {
+for (const m of ['lora', 'dora', 'smt', 'smt-random', 'smt-gradonly', 'lora-ftwarm'] as const) {
   const pts = summary
     .filter((s) => s.method === m && s.acc.length)
     .sort((a, b) => a.params - b.params)
@@ -421,7 +471,7 @@ for (const m of ['lora', 'dora', 'smt', 'smt-random', 'smt-gradonly'] as const) 
       color: COLOR[m]!,
       points: pts,
       markers: true,
-      dashed: m === 'smt-random' || m === 'smt-gradonly',
+      dashed: m === 'smt-random' || m === 'smt-gradonly' || m === 'lora-ftwarm',
     });
 }
 const ft = summary.find((s) => s.method === 'full');

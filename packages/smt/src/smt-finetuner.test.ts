@@ -142,9 +142,11 @@ describe('SMTFinetuner', () => {
     // A non-local base LM: the weights come from modelDir instead.
     const lm = await finetuner.finetune(records, {
       baseLM: new ScriptedLM(() => 'x', { modelId: 'big-teacher' }),
-      trainKwargs: { method: 'full', steps: 1, lr: 1e-4 },
+      trainKwargs: { method: 'full', steps: 1, lr: 1e-4, checkpointing: 'layer' },
     });
     expect(lm.report.method).toBe('full');
+    // Layer checkpointing reaches the trainer: only layer inputs are stored, one layer is recomputed at a time.
+    expect(lm.report.memory.checkpointing).toBe('layer');
     expect(lm.report.steps).toBe(1);
     expect(lm.report.smt).toBeUndefined();
     expect(lm.report.trainableParameters).toBe(260_032);

@@ -56,6 +56,7 @@ export const SMT_TRAIN_KWARGS: readonly (keyof SMTTrainKwargs)[] = [
   'eps',
   'weightDecay',
   'maxGradNorm',
+  'checkpointing',
   'seed',
   'shuffle',
   'lora',

@@ -1,7 +1,8 @@
 /**
  * `finetune`: full fine-tuning, LoRA, DoRA and Sparse Matrix Tuning of a LLaMA-architecture model behind one
  * API, with AdamW from the backend kernels, global-norm gradient clipping, a linear warm-up/decay schedule, loss
- * masks, a non-finite guard, progress events, cancellation, memory accounting and bit-exact checkpoint/resume.
+ * masks, a non-finite guard, progress events, cancellation, memory accounting, optional per-layer gradient
+ * checkpointing and bit-exact checkpoint/resume.
  *
  * @module
  */
@@ -31,6 +32,8 @@ import {
   type TrainingExample,
 } from './training-data.ts';
 import {
+  type ActivationParts,
+  type CheckpointingMode,
   frozenPlan,
   type GradientPlan,
   type LinearMode,
@@ -151,6 +154,12 @@ export interface TrainingRunOptions {
   weightDecay?: number;
   /** Clip the global gradient norm to this value (default 1; 0 or Infinity turns clipping off). */
   maxGradNorm?: number;
+  /**
+   * Activation memory (default `'none'`): `'layer'` keeps only each transformer layer's input in the forward pass
+   * and recomputes the layer's activations just before its backward pass, for every method alike. Same gradients
+   * and weights bit for bit; about one more forward pass per step.
+   */
+  checkpointing?: CheckpointingMode;
   /** Seed of the data order, LoRA initialisation and random SMT selection (default 0). */
   seed?: number;
   /** Shuffle the examples every epoch (default true). */
@@ -378,6 +387,7 @@ class Trainer {
   #accumulators = new Map<string, Float32Array>();
   #selection: SmtMatrixSelection[] | undefined;
   #activationPeak = 0;
+  #activationParts: ActivationParts = { stored: 0, recomputedLayer: 0, head: 0 };
   #warmupBytes: TrainingStateBytes | undefined;
 
   constructor(source: FinetuneSource, examples: readonly TrainingExample[], options: TrainingRunOptions) {
@@ -546,8 +556,11 @@ class Trainer {
     }
     this.#slots = slots;
     this.#extraGrads = extra;
-    this.#graph = new TrainingGraph(config, w, plan as GradientPlan, this.#backend);
+    this.#graph = new TrainingGraph(config, w, plan as GradientPlan, this.#backend, {
+      checkpointing: this.#options.checkpointing ?? 'none',
+    });
     this.#activationPeak = 0;
+    this.#activationParts = { stored: 0, recomputedLayer: 0, head: 0 };
   }
 
   #eligible(): MatrixName[] {
@@ -596,8 +609,11 @@ class Trainer {
     const batch = stackBatch(indices.map((i) => this.#prepared[i]!));
     for (const s of this.#slots) s.grad.fill(0);
     for (const [, g] of this.#extraGrads) g.fill(0);
-    const run = this.#graph.run(batch);
-    this.#activationPeak = Math.max(this.#activationPeak, run.activationBytes);
+    const run = this.#graph.run(batch, { sample: () => this.#sampler.sample() });
+    if (run.activationBytes > this.#activationPeak) {
+      this.#activationPeak = run.activationBytes;
+      this.#activationParts = run.activationParts;
+    }
     this.#sampler.sample();
     if (!Number.isFinite(run.loss)) {
       throw new TrainingDivergedError(
@@ -779,7 +795,9 @@ class Trainer {
       losses: [...this.#losses],
       trainableParameters: this.#trainableParameters(),
       memory: {
+        checkpointing: this.#graph.checkpointing,
         accounted: this.#stateBytes(),
+        activationParts: { ...this.#activationParts },
         ...(this.#warmupBytes ? { warmup: this.#warmupBytes } : {}),
         measuredPeak: { ...this.#sampler.peak },
       },
@@ -849,6 +867,7 @@ class Trainer {
         selection: this.#selection ?? null,
         warmupBytes: this.#warmupBytes ?? null,
         activationPeak: this.#activationPeak,
+        activationParts: this.#activationParts,
       },
       tensors,
     });
@@ -899,6 +918,11 @@ class Trainer {
     this.#losses.push(...(meta.losses as number[]));
     if (meta.warmupBytes) this.#warmupBytes = meta.warmupBytes as TrainingStateBytes;
     this.#activationPeak = (meta.activationPeak as number | undefined) ?? 0;
+    this.#activationParts = (meta.activationParts as ActivationParts | undefined) ?? {
+      stored: 0,
+      recomputedLayer: 0,
+      head: 0,
+    };
     return meta.step as number;
   }
 }

@@ -76,6 +76,8 @@ export {
   type TrainingExample,
 } from './training-data.ts';
 export {
+  type ActivationParts,
+  type CheckpointingMode,
   frozenPlan,
   type GradientPlan,
   type GraphRunResult,
@@ -85,6 +87,7 @@ export {
   type MatrixName,
   type TrainingBatch,
   TrainingGraph,
+  type TrainingGraphOptions,
 } from './training-graph.ts';
 export {
   type MeasuredMemory,

@@ -269,3 +269,172 @@ describe('TrainingGraph backward against finite differences', () => {
     expect(calls.blockSparseWeightGrad).toBe(1);
   });
 });
+
+/** Every gradient buffer of a plan, by name, in a fixed order (a shared classifier appears once). */
+function planGradients(plan: GradientPlan): [string, Float32Array][] {
+  const out: [string, Float32Array][] = [];
+  if (plan.tokenEmbedding) out.push(['tokenEmbedding', plan.tokenEmbedding]);
+  if (plan.classifier && plan.classifier !== plan.tokenEmbedding) out.push(['classifier', plan.classifier]);
+  if (plan.finalNorm) out.push(['finalNorm', plan.finalNorm]);
+  plan.layers.forEach((layer, l) => {
+    if (layer.attnNorm) out.push([`layers.${l}.attnNorm`, layer.attnNorm]);
+    if (layer.ffnNorm) out.push([`layers.${l}.ffnNorm`, layer.ffnNorm]);
+    for (const name of MATRIX_NAMES) {
+      const mode = layer.matrices[name];
+      if (mode.kind === 'dense' || mode.kind === 'blocks') out.push([`layers.${l}.${name}`, mode.grad]);
+      if (mode.kind === 'adapter') {
+        out.push([`layers.${l}.${name}.A`, mode.gradA], [`layers.${l}.${name}.B`, mode.gradB]);
+        if (mode.gradMagnitude) out.push([`layers.${l}.${name}.magnitude`, mode.gradMagnitude]);
+      }
+    }
+  });
+  return out;
+}
+
+describe('per-layer gradient checkpointing', () => {
+  const config = tiny({ nLayers: 3 });
+  const weights = randomLlamaWeights(config, { seed: 12, std: 0.3, normJitter: 0.3 });
+  const adapterPlan = (dora: boolean) => {
+    const rng = mulberry32(21);
+    const plan = frozenPlan(config);
+    weights.layers.forEach((layer, l) => {
+      for (const name of ['wq', 'wk', 'wv'] as const) {
+        const outDim = name === 'wq' ? 16 : 8;
+        const adapter = createLoraAdapter(layer[name], outDim, 16, { rank: 2, alpha: 4, dora, rng });
+        for (let i = 0; i < adapter.b.length; i++) adapter.b[i] = 0.3 * (2 * rng() - 1);
+        plan.layers[l]!.matrices[name] = {
+          kind: 'adapter',
+          adapter,
+          gradA: new Float32Array(adapter.a.length),
+          gradB: new Float32Array(adapter.b.length),
+          ...(dora ? { gradMagnitude: new Float32Array(outDim) } : {}),
+        };
+      }
+    });
+    return plan;
+  };
+  const blocksPlan = () => {
+    const plan = frozenPlan(config);
+    plan.layers[1]!.matrices.wv = {
+      kind: 'blocks',
+      blocks: [
+        { rowBlock: 1, colBlock: 0 },
+        { rowBlock: 0, colBlock: 3 },
+      ],
+      blockSize: 4,
+      grad: new Float32Array(2 * 16),
+    };
+    plan.layers[2]!.matrices.wq = {
+      kind: 'blocks',
+      blocks: [{ rowBlock: 2, colBlock: 1 }],
+      blockSize: 4,
+      grad: new Float32Array(16),
+    };
+    return plan;
+  };
+  const plans: [string, () => GradientPlan][] = [
+    ['full', () => densePlan(config, weights)],
+    ['lora', () => adapterPlan(false)],
+    ['dora', () => adapterPlan(true)],
+    ['smt blocks', blocksPlan],
+  ];
+  for (const [name, make] of plans) {
+    it(`${name}: gives the same loss and gradients bit for bit, holding fewer activation bytes`, () => {
+      const plain = make();
+      const checkpointed = make();
+      const a = new TrainingGraph(config, weights, plain, backend).run(batch);
+      const b = new TrainingGraph(config, weights, checkpointed, backend, { checkpointing: 'layer' }).run(batch);
+      expect(b.loss).toBe(a.loss);
+      const left = planGradients(plain);
+      const right = planGradients(checkpointed);
+      expect(right.map(([n]) => n)).toEqual(left.map(([n]) => n));
+      let nonZero = 0;
+      left.forEach(([tensor, grad], i) => {
+        const other = right[i]![1];
+        for (let j = 0; j < grad.length; j++) {
+          if (grad[j] !== 0) nonZero++;
+          if (other[j] !== grad[j]) {
+            throw new Error(`${tensor}[${j}]: checkpointed ${other[j]}, plain ${grad[j]}; expected identical values`);
+          }
+        }
+      });
+      expect(nonZero, 'the plan produced no non-zero gradient').toBeGreaterThan(0);
+      expect(a.activationParts.recomputedLayer).toBe(0);
+      expect(b.activationParts.recomputedLayer).toBeGreaterThan(0);
+      expect(b.activationParts.head).toBe(a.activationParts.head);
+      expect(b.activationParts.stored).toBeLessThan(a.activationParts.stored);
+      expect(b.activationBytes).toBeLessThan(a.activationBytes);
+    });
+  }
+
+  it('passes the finite-difference check on every weight', () => {
+    const w = randomLlamaWeights(config, { seed: 13, std: 0.3, normJitter: 0.3 });
+    const plan = densePlan(config, w);
+    new TrainingGraph(config, w, plan, backend, { checkpointing: 'layer' }).run(batch);
+    const f = () => lossOf(config, w);
+    let seed = 70;
+    checkTensor('tokenEmbedding', w.tokenEmbedding, plan.tokenEmbedding!, f, seed++);
+    checkTensor('finalNorm', w.finalNorm, plan.finalNorm!, f, seed++);
+    w.layers.forEach((layer, l) => {
+      const lp = plan.layers[l]!;
+      checkTensor(`layers.${l}.attnNorm`, layer.attnNorm, lp.attnNorm!, f, seed++);
+      checkTensor(`layers.${l}.ffnNorm`, layer.ffnNorm, lp.ffnNorm!, f, seed++);
+      for (const name of MATRIX_NAMES) {
+        checkTensor(`layers.${l}.${name}`, layer[name], (lp.matrices[name] as { grad: Float32Array }).grad, f, seed++);
+      }
+    });
+  });
+
+  it('accounts the stored layer inputs, one recomputed tape and the head exactly', () => {
+    const N = batch.inputs.length;
+    const { dim, vocabSize, nLayers } = config;
+    const plain = new TrainingGraph(config, weights, densePlan(config, weights), backend).run(batch);
+    const samples: number[] = [];
+    let calls = 0;
+    const run = new TrainingGraph(config, weights, densePlan(config, weights), backend, {
+      checkpointing: 'layer',
+    }).run(batch, { sample: () => samples.push(++calls) });
+    // Head: logits and their gradient, the final norm's input, its 1/rms and its output (the classifier trains).
+    const head = 4 * (2 * N * vocabSize + N * dim + N + N * dim);
+    expect(run.activationParts.head).toBe(head);
+    expect(plain.activationParts.head).toBe(head);
+    // Full training keeps every layer's input: the checkpoints are exactly nLayers · N · dim floats.
+    expect(run.activationParts.stored).toBe(4 * nLayers * N * dim);
+    // Every layer's tape has the same size under a dense plan and includes the layer input once.
+    expect(run.activationParts.recomputedLayer).toBe(plain.activationParts.stored / nLayers - 4 * N * dim);
+    expect(plain.activationBytes).toBe(plain.activationParts.stored + head);
+    // Peak: at the loss, or in the top layer's backward with every input still stored plus that layer's tape.
+    expect(run.activationBytes).toBe(
+      Math.max(run.activationParts.stored + head, run.activationParts.stored + run.activationParts.recomputedLayer),
+    );
+    // One sample at the loss and one per back-propagated layer.
+    expect(samples).toEqual([1, 2, 3, 4]);
+  });
+
+  it('stores no input below the lowest layer with a trainable tensor and recomputes only the layers above', () => {
+    const calls: Record<string, number> = {};
+    const counting = new Proxy(backend, {
+      get(target, key: keyof KernelBackend) {
+        const value = target[key];
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          calls[key] = (calls[key] ?? 0) + 1;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const plan = blocksPlan();
+    const run = new TrainingGraph(config, weights, plan, counting, { checkpointing: 'layer' }).run(batch);
+    // Layers 1 and 2 run backward: their inputs are stored; layer 0's is not.
+    expect(run.activationParts.stored).toBe(2 * 4 * batch.inputs.length * config.dim);
+    // Two sequences: 3 layers forward + 2 recomputed layers = 5 attention forwards per sequence.
+    expect(calls.attentionForward).toBe(2 * 5);
+    expect(calls.attentionBackward).toBe(2 * 2);
+  });
+
+  it('rejects an unknown checkpointing mode, naming what it expected', () => {
+    expect(
+      () => new TrainingGraph(config, weights, frozenPlan(config), backend, { checkpointing: 'block' as never }),
+    ).toThrow(/checkpointing must be 'none' or 'layer', got 'block'/);
+  });
+});

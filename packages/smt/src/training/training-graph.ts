@@ -10,6 +10,8 @@
  * - Inside the lowest layer, only the parts of the backward pass that lead to a trainable tensor run.
  * - A block-sparse matrix keeps only the input column slices its selected blocks read (SMT §3.2), and its weight
  *   gradient is computed for those blocks alone with `blockSparseWeightGrad`.
+ * - With per-layer checkpointing (`checkpointing: 'layer'`) the forward keeps only the input of each layer whose
+ *   backward runs, and the backward recomputes that layer's tape just before back-propagating through it.
  *
  * Sequences of a batch are stacked row-wise for the projections and norms; RoPE and attention run per sequence
  * (positions restart at 0 for each). The loss is the mean cross-entropy over every counted target of the batch.
@@ -83,14 +85,51 @@ export interface TrainingBatch {
   lengths: readonly number[];
 }
 
+/**
+ * Activation memory of a training step (`'none'`: the forward keeps every layer's tape; `'layer'`: it keeps only
+ * each layer's input and the backward recomputes one layer's tape at a time, just before back-propagating through
+ * it). Gradients are the same bit for bit either way; `'layer'` costs one more forward pass per step.
+ */
+export type CheckpointingMode = 'none' | 'layer';
+
+/** Options of a {@link TrainingGraph}. */
+export interface TrainingGraphOptions {
+  /** Per-layer gradient checkpointing (default `'none'`). */
+  checkpointing?: CheckpointingMode;
+}
+
+/** Where a step's activation bytes go (see {@link GraphRunResult.activationBytes}). */
+export interface ActivationParts {
+  /**
+   * What the forward pass stored for the backward pass: every backward-running layer's tape, or with
+   * checkpointing those layers' inputs.
+   */
+  stored: number;
+  /** With checkpointing, the largest recomputed layer tape (its input not counted twice); otherwise 0. */
+  recomputedLayer: number;
+  /**
+   * The head when the loss is known: logits and their gradient `[N, vocab]` each, plus the final norm's input and
+   * output where its backward or the classifier's gradient reads them.
+   */
+  head: number;
+}
+
 /** Result of {@link TrainingGraph.run}. */
 export interface GraphRunResult {
   /** Mean cross-entropy over the counted targets (0 when none counts). */
   loss: number;
   /** Number of counted targets. */
   count: number;
-  /** Bytes of activations the forward pass kept for the backward pass (0 for a loss-only run). */
+  /**
+   * Peak bytes of activations held at once for the backward pass (0 for a loss-only run): the larger of
+   * `stored + head` (when the loss is known) and, with checkpointing, the still-stored layer inputs plus the
+   * recomputed tape of the layer being back-propagated. Tapes and inputs of layers already back-propagated are
+   * released and not counted. Short-lived buffers inside one layer's forward or backward (the same as
+   * inference's working memory, or the gradient flowing back) are not counted.
+   */
   activationBytes: number;
+  /** The parts the peak is built from. */
+  activationParts: ActivationParts;
 }
 
 /** A frozen plan: every matrix frozen, no gradient buffers. Useful for loss-only evaluation. */
@@ -199,18 +238,34 @@ export class TrainingGraph {
    * trained. Layers below it only run forward.
    */
   readonly stopLayer: number;
+  /** Activation checkpointing of {@link run}'s backward passes. */
+  readonly checkpointing: CheckpointingMode;
   readonly #flags: LayerFlags[];
   readonly #sites: Record<'attnIn' | 'att' | 'ffnIn' | 'h', SiteLayout>[];
   readonly #needHeadGrad: boolean;
 
   /** Derives, once, which backward parts run and what each layer saves. */
-  constructor(config: LlamaConfig, weights: LlamaWeights, plan: GradientPlan, backend: KernelBackend) {
+  constructor(
+    config: LlamaConfig,
+    weights: LlamaWeights,
+    plan: GradientPlan,
+    backend: KernelBackend,
+    options: TrainingGraphOptions = {},
+  ) {
     if (plan.layers.length !== config.nLayers) {
       throw new DspyError(
         'invalid_argument',
         `The gradient plan has ${plan.layers.length} layers; the model has ${config.nLayers}.`,
       );
     }
+    const checkpointing = options.checkpointing ?? 'none';
+    if (checkpointing !== 'none' && checkpointing !== 'layer') {
+      throw new DspyError(
+        'invalid_argument',
+        `checkpointing must be 'none' or 'layer', got '${String(checkpointing)}'.`,
+      );
+    }
+    this.checkpointing = checkpointing;
     this.config = config;
     this.weights = weights;
     this.plan = plan;
@@ -256,114 +311,78 @@ export class TrainingGraph {
 
   /**
    * Runs the forward pass over `batch` and, unless `backward` is false, the backward pass, accumulating every
-   * gradient of the plan. Returns the loss and the bytes of saved activations.
+   * gradient of the plan. Returns the loss and the activation bytes held for the backward pass (see
+   * {@link GraphRunResult.activationBytes}). `sample`, when given, is called at each point where the held
+   * activations may peak (after the loss, and in each layer's backward once its tape exists), so a caller can
+   * measure process memory there.
    */
-  run(batch: TrainingBatch, options: { backward?: boolean } = {}): GraphRunResult {
+  run(batch: TrainingBatch, options: { backward?: boolean; sample?: () => void } = {}): GraphRunResult {
     const backward = options.backward ?? true;
-    const { config, weights, backend: b } = this;
-    const { dim, hiddenDim, nHeads, nKvHeads, vocabSize, normEps } = config;
-    const hs = headDim(config);
-    const kv = kvDim(config);
+    const { config, weights } = this;
+    const { dim, vocabSize } = config;
     const N = batch.inputs.length;
     checkBatch(batch, vocabSize);
-    const rope = { layout: config.ropeLayout, base: config.ropeBase };
-    let saved = 0;
-    const keep = <T extends Float32Array | undefined>(array: T): T => {
-      if (array) saved += array.byteLength;
-      return array;
-    };
+    const checkpointing = backward && this.checkpointing === 'layer';
 
     let x: Float32Array = new Float32Array(N * dim);
     for (let t = 0; t < N; t++) {
       const token = batch.inputs[t]!;
       x.set(weights.tokenEmbedding.subarray(token * dim, (token + 1) * dim), t * dim);
     }
-    const tapes: LayerTape[] = [];
+    // Without checkpointing: the tape of every layer whose backward runs. With it: the input of every such layer.
+    const tapes: (LayerTape | undefined)[] = [];
+    const inputs: (Float32Array | undefined)[] = [];
+    const storedBytes: number[] = new Array(config.nLayers).fill(0);
     for (let l = 0; l < config.nLayers; l++) {
-      const layer = weights.layers[l]!;
-      const plan = this.plan.layers[l]!;
-      const flags = this.#flags[l]!;
-      const sites = this.#sites[l]!;
-      const record = backward && flags.run;
-      const tape: LayerTape = { adapters: {} };
-      const lin = (name: MatrixName, input: Float32Array, inDim: number, outDim: number, residual?: Float32Array) => {
-        const { y, extra } = linearForward(b, plan.matrices[name], layer[name], input, N, inDim, outDim, residual);
-        if (record && extra) {
-          tape.adapters[name] = extra;
-          for (const value of Object.values(extra)) keep(value as Float32Array);
-        }
-        return y;
-      };
-
-      const n1 = b.rmsnormForward(x, layer.attnNorm, N, dim, normEps);
-      const q = lin('wq', n1.y, dim, dim);
-      const k = lin('wk', n1.y, dim, kv);
-      const v = lin('wv', n1.y, dim, kv);
-      const att = new Float32Array(N * dim);
-      const caches: AttentionCache[] = [];
-      forSegments(batch.lengths, (start, T) => {
-        const qs = q.subarray(start * dim, (start + T) * dim);
-        const ks = k.subarray(start * kv, (start + T) * kv);
-        b.rope(qs, T, nHeads, hs, 0, rope);
-        b.rope(ks, T, nKvHeads, hs, 0, rope);
-        const r = b.attentionForward(qs, ks, v.subarray(start * kv, (start + T) * kv), T, T, nHeads, nKvHeads, hs);
-        att.set(r.out, start * dim);
-        caches.push(r.cache);
-      });
-      const xMid = lin('wo', att, dim, dim, x);
-      const n2 = b.rmsnormForward(xMid, layer.ffnNorm, N, dim, normEps);
-      const gate = lin('w1', n2.y, dim, hiddenDim);
-      const up = lin('w3', n2.y, dim, hiddenDim);
-      const h = b.swigluForward(gate, up);
-      const xOut = lin('w2', h, hiddenDim, dim, xMid);
-
-      if (record) {
-        if (flags.needDxb) {
-          tape.xIn = keep(x);
-          tape.invRms1 = keep(n1.invRms);
-        }
-        tape.attnIn = keep(siteInput(sites.attnIn, n1.y, N, dim));
-        if (flags.needAttn) {
-          tape.q = keep(q);
-          tape.k = keep(k);
-          tape.v = keep(v);
-          tape.caches = caches;
-          for (const c of caches) keep(c.probs);
-        }
-        tape.att = keep(siteInput(sites.att, att, N, dim));
-        if (flags.needDxf) {
-          tape.xMid = keep(xMid);
-          tape.invRms2 = keep(n2.invRms);
-        }
-        tape.ffnIn = keep(siteInput(sites.ffnIn, n2.y, N, dim));
-        if (flags.needDh) {
-          tape.gate = keep(gate);
-          tape.up = keep(up);
-        }
-        tape.h = keep(siteInput(sites.h, h, N, hiddenDim));
+      const record = backward && this.#flags[l]!.run;
+      if (record && checkpointing) {
+        inputs[l] = x;
+        storedBytes[l] = x.byteLength;
       }
-      tapes.push(tape);
-      x = xOut;
+      const r = this.#layerForward(l, x, batch, record && !checkpointing);
+      if (r.tape) {
+        tapes[l] = r.tape;
+        storedBytes[l] = r.bytes;
+      }
+      x = r.out;
     }
 
-    const nf = b.rmsnormForward(x, weights.finalNorm, N, dim, normEps);
-    const logits = b.matmul(nf.y, weights.classifier, N, dim, vocabSize, { transB: true });
-    const ce = b.crossEntropy(logits, batch.targets, N, vocabSize, batch.mask);
-    if (!backward || ce.count === 0) return { loss: ce.loss, count: ce.count, activationBytes: 0 };
-
-    // Backward. The head runs as soon as the loss is known, so the [N, vocab] logits gradient and the final
-    // norm's inputs are consumed at once and never held alongside the layers' tape.
-    const dLogits = ce.dLogits;
-    if (this.plan.classifier) {
-      b.matmul(dLogits, nf.y, vocabSize, N, dim, { transA: true, out: this.plan.classifier, accumulate: true });
+    const stored = storedBytes.reduce((s, n) => s + n, 0);
+    // The head lives in its own call, so the [N, vocab] logits and their gradient are released before any layer's
+    // backward (or recomputed tape) starts.
+    const { loss, count, bytes: headBytes, dx: headDx } = this.#head(x, batch, backward, options.sample);
+    if (!headDx) {
+      const held = backward && count > 0;
+      return {
+        loss,
+        count,
+        activationBytes: held ? stored + headBytes : 0,
+        activationParts: { stored: held ? stored : 0, recomputedLayer: 0, head: headBytes },
+      };
     }
-    if (!this.#needHeadGrad) return { loss: ce.loss, count: ce.count, activationBytes: saved };
-    const dxF = b.matmul(dLogits, weights.classifier, N, vocabSize, dim);
-    const fin = b.rmsnormBackward(dxF, x, weights.finalNorm, nf.invRms, N, dim);
-    if (this.plan.finalNorm) addInto(this.plan.finalNorm, fin.dWeight);
-    let dx = fin.dx;
+    let dx = headDx;
+    let peak = stored + headBytes;
+    let recomputedLayer = 0;
+    // Stored bytes of the layers not yet back-propagated (each layer's share is released after its backward).
+    let held = stored;
     for (let l = config.nLayers - 1; l >= this.stopLayer; l--) {
-      dx = this.#layerBackward(l, tapes[l]!, dx, batch);
+      let tape = tapes[l]!;
+      if (checkpointing) {
+        // Recompute this layer's forward from its stored input, exactly as the first forward ran it, so the tape
+        // (and every gradient computed from it) is bit-identical to the non-checkpointed one.
+        const input = inputs[l]!;
+        const r = this.#layerForward(l, input, batch, true);
+        tape = r.tape!;
+        // The tape's copy of the layer input is the stored checkpoint itself: count it once.
+        const extra = r.bytes - (tape.xIn === input ? input.byteLength : 0);
+        recomputedLayer = Math.max(recomputedLayer, extra);
+        peak = Math.max(peak, held + extra);
+      }
+      options.sample?.();
+      dx = this.#layerBackward(l, tape, dx, batch);
+      tapes[l] = undefined;
+      inputs[l] = undefined;
+      held -= storedBytes[l]!;
     }
     if (this.plan.tokenEmbedding) {
       const grad = this.plan.tokenEmbedding;
@@ -372,7 +391,134 @@ export class TrainingGraph {
         for (let d = 0; d < dim; d++) grad[row + d] = grad[row + d]! + dx[t * dim + d]!;
       }
     }
-    return { loss: ce.loss, count: ce.count, activationBytes: saved };
+    return {
+      loss,
+      count,
+      activationBytes: peak,
+      activationParts: { stored, recomputedLayer, head: headBytes },
+    };
+  }
+
+  /**
+   * Final norm, classifier and loss on the last layer's output `x`; with `backward`, also the classifier's and the
+   * final norm's gradients and the gradient at `x` (`dx`, absent when nothing below the head trains or no target
+   * counts). `bytes`: what is held when the loss is known (see {@link ActivationParts.head}); `sample` is called
+   * then.
+   */
+  #head(
+    x: Float32Array,
+    batch: TrainingBatch,
+    backward: boolean,
+    sample: (() => void) | undefined,
+  ): { loss: number; count: number; bytes: number; dx?: Float32Array } {
+    const { config, weights, backend: b } = this;
+    const { dim, vocabSize, normEps } = config;
+    const N = batch.inputs.length;
+    const nf = b.rmsnormForward(x, weights.finalNorm, N, dim, normEps);
+    const logits = b.matmul(nf.y, weights.classifier, N, dim, vocabSize, { transB: true });
+    const ce = b.crossEntropy(logits, batch.targets, N, vocabSize, batch.mask);
+    if (!backward || ce.count === 0) return { loss: ce.loss, count: ce.count, bytes: 0 };
+    // Held when the cross-entropy returns: the logits and their gradient, the final norm's input (for its
+    // backward) and output (for the classifier's gradient).
+    const bytes =
+      logits.byteLength +
+      ce.dLogits.byteLength +
+      (this.#needHeadGrad ? x.byteLength + nf.invRms.byteLength : 0) +
+      (this.plan.classifier ? nf.y.byteLength : 0);
+    sample?.();
+    const dLogits = ce.dLogits;
+    if (this.plan.classifier) {
+      b.matmul(dLogits, nf.y, vocabSize, N, dim, { transA: true, out: this.plan.classifier, accumulate: true });
+    }
+    if (!this.#needHeadGrad) return { loss: ce.loss, count: ce.count, bytes };
+    const dxF = b.matmul(dLogits, weights.classifier, N, vocabSize, dim);
+    const fin = b.rmsnormBackward(dxF, x, weights.finalNorm, nf.invRms, N, dim);
+    if (this.plan.finalNorm) addInto(this.plan.finalNorm, fin.dWeight);
+    return { loss: ce.loss, count: ce.count, bytes, dx: fin.dx };
+  }
+
+  /**
+   * Forward of layer `l` on its input `x`; with `record`, also the tape its backward reads and the tape's bytes.
+   * Pure in `x` (never modified), so running it twice on the same input gives the same values bit for bit.
+   */
+  #layerForward(
+    l: number,
+    x: Float32Array,
+    batch: TrainingBatch,
+    record: boolean,
+  ): { out: Float32Array; tape?: LayerTape; bytes: number } {
+    const { config, weights, backend: b } = this;
+    const { dim, hiddenDim, nHeads, nKvHeads, normEps } = config;
+    const hs = headDim(config);
+    const kv = kvDim(config);
+    const N = batch.inputs.length;
+    const rope = { layout: config.ropeLayout, base: config.ropeBase };
+    const layer = weights.layers[l]!;
+    const plan = this.plan.layers[l]!;
+    const flags = this.#flags[l]!;
+    const sites = this.#sites[l]!;
+    let saved = 0;
+    const keep = <T extends Float32Array | undefined>(array: T): T => {
+      if (array) saved += array.byteLength;
+      return array;
+    };
+    const tape: LayerTape = { adapters: {} };
+    const lin = (name: MatrixName, input: Float32Array, inDim: number, outDim: number, residual?: Float32Array) => {
+      const { y, extra } = linearForward(b, plan.matrices[name], layer[name], input, N, inDim, outDim, residual);
+      if (record && extra) {
+        tape.adapters[name] = extra;
+        for (const value of Object.values(extra)) keep(value as Float32Array);
+      }
+      return y;
+    };
+
+    const n1 = b.rmsnormForward(x, layer.attnNorm, N, dim, normEps);
+    const q = lin('wq', n1.y, dim, dim);
+    const k = lin('wk', n1.y, dim, kv);
+    const v = lin('wv', n1.y, dim, kv);
+    const att = new Float32Array(N * dim);
+    const caches: AttentionCache[] = [];
+    forSegments(batch.lengths, (start, T) => {
+      const qs = q.subarray(start * dim, (start + T) * dim);
+      const ks = k.subarray(start * kv, (start + T) * kv);
+      b.rope(qs, T, nHeads, hs, 0, rope);
+      b.rope(ks, T, nKvHeads, hs, 0, rope);
+      const r = b.attentionForward(qs, ks, v.subarray(start * kv, (start + T) * kv), T, T, nHeads, nKvHeads, hs);
+      att.set(r.out, start * dim);
+      caches.push(r.cache);
+    });
+    const xMid = lin('wo', att, dim, dim, x);
+    const n2 = b.rmsnormForward(xMid, layer.ffnNorm, N, dim, normEps);
+    const gate = lin('w1', n2.y, dim, hiddenDim);
+    const up = lin('w3', n2.y, dim, hiddenDim);
+    const h = b.swigluForward(gate, up);
+    const out = lin('w2', h, hiddenDim, dim, xMid);
+    if (!record) return { out, bytes: 0 };
+
+    if (flags.needDxb) {
+      tape.xIn = keep(x);
+      tape.invRms1 = keep(n1.invRms);
+    }
+    tape.attnIn = keep(siteInput(sites.attnIn, n1.y, N, dim));
+    if (flags.needAttn) {
+      tape.q = keep(q);
+      tape.k = keep(k);
+      tape.v = keep(v);
+      tape.caches = caches;
+      for (const c of caches) keep(c.probs);
+    }
+    tape.att = keep(siteInput(sites.att, att, N, dim));
+    if (flags.needDxf) {
+      tape.xMid = keep(xMid);
+      tape.invRms2 = keep(n2.invRms);
+    }
+    tape.ffnIn = keep(siteInput(sites.ffnIn, n2.y, N, dim));
+    if (flags.needDh) {
+      tape.gate = keep(gate);
+      tape.up = keep(up);
+    }
+    tape.h = keep(siteInput(sites.h, h, N, hiddenDim));
+    return { out, tape, bytes: saved };
   }
 
   /** Backward through layer `l` given the gradient at its output; returns the gradient at its input. */

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { ActivationParts, CheckpointingMode } from './training-graph.ts';
+
 /** Bytes of training state by component. */
 export interface TrainingStateBytes {
   /** Model weights (every base tensor once, shared classifier once) plus trainable adapter tensors. */
@@ -13,7 +15,11 @@ export interface TrainingStateBytes {
   gradients: number;
   /** Adam/AdamW first and second moments. */
   optimizerState: number;
-  /** The largest tape of activations one step kept for its backward pass. */
+  /**
+   * The largest activation bytes one step held at once for its backward pass: the layers' tapes (or, with
+   * checkpointing, the layer inputs plus the one recomputed layer tape) and the head's logits and logit gradient
+   * (see `GraphRunResult.activationBytes`).
+   */
   activations: number;
   /** Anything else the method keeps across steps (SMT's warm-up gradient sums). */
   other: number;
@@ -33,14 +39,19 @@ export interface MeasuredMemory {
 
 /** Memory report of a training run. */
 export interface TrainingMemoryReport {
+  /** Activation checkpointing the run used. */
+  checkpointing: CheckpointingMode;
   /** Accounted training state of the main phase (for SMT: the sparse phase). */
   accounted: TrainingStateBytes;
+  /** The parts of the step with the largest activation bytes of the main phase (all 0 when no step ran). */
+  activationParts: ActivationParts;
   /** SMT only: accounted state of the warm-up phase (full gradients, and full optimizer state when it updates). */
   warmup?: TrainingStateBytes;
   /**
-   * Largest values of `process.memoryUsage()` sampled after each step's backward pass. Approximate: garbage
-   * collection timing, other work in the process and the runtime's own overhead all show up here, and at
-   * small-model scale they dominate. Zero where `process` is unavailable (browsers).
+   * Largest values of `process.memoryUsage()` sampled where a step's held activations may peak (when the loss is
+   * known and in each layer's backward) and after each step. Approximate: garbage collection timing, other work in
+   * the process and the runtime's own overhead all show up here, and at small-model scale they dominate. Zero
+   * where `process` is unavailable (browsers).
    */
   measuredPeak: MeasuredMemory;
 }
