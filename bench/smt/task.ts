@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { TrainingExample } from '@dspy-ts/smt';
+import { mulberry32, type TrainingExample } from '@dspy-ts/smt';
 
 /** The subset of the tokenizer this module uses. */
 export interface TaskTokenizer {
@@ -171,21 +171,9 @@ const TEMPLATES: Record<string, Template> = {
 /** Template ids, in a fixed order. */
 export const TEMPLATE_IDS = Object.keys(TEMPLATES);
 
-/** mulberry32, a small seeded PRNG (the same one the package uses). */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` questions with names from `names`, templates cycled evenly, everything else drawn from `seed`. */
 export function generateQuestions(names: readonly string[], count: number, seed: number): StoryQuestion[] {
-  const rand = rng32(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const out: StoryQuestion[] = [];
   for (let i = 0; i < count; i++) {
@@ -205,7 +193,7 @@ export function generateQuestions(names: readonly string[], count: number, seed:
  * fit the data; memorising a few dozen answers no longer works.
  */
 export function syntheticNames(count: number, seed: number, exclude: readonly string[] = []): string[] {
-  const rand = rng32(seed);
+  const rand = mulberry32(seed);
   const C = 'bdfghklmnprstvz';
   const V = 'aeiou';
   const pick = (s: string) => s[Math.floor(rand() * s.length)]!;

@@ -7,6 +7,7 @@
  * @module
  */
 import { Example } from '@dspy-ts/core';
+import { mulberry32 } from '@dspy-ts/smt';
 
 /** One generated question with its gold answer. */
 export interface StoryQA {
@@ -157,18 +158,6 @@ const TEMPLATES: Record<string, (names: string[], object: string, colour: string
 /** The template names, in a fixed order. */
 export const TEMPLATE_NAMES = Object.keys(TEMPLATES);
 
-/** A small seeded generator (mulberry32), so every run of the demo sees the same data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * Generates `count` distinct questions from `names` (at least three), cycling through the templates so each is
  * equally represented. Deterministic for a given seed; `exclude` holds `story|question` keys that must not be
@@ -181,7 +170,7 @@ export function generateStoryQA(
   exclude: ReadonlySet<string> = new Set(),
 ): StoryQA[] {
   if (names.length < 3) throw new Error(`generateStoryQA needs at least 3 names, got ${names.length}.`);
-  const rng = seededRandom(seed);
+  const rng = mulberry32(seed);
   const pick: Pick = (items) => items[Math.floor(rng() * items.length)] as (typeof items)[number];
   const out: StoryQA[] = [];
   const seen = new Set(exclude);
@@ -252,7 +241,7 @@ export function makeSplits(options: SplitOptions): StoryQASplits {
  * Deterministic per seed.
  */
 export function syntheticNames(count: number, seed: number): string[] {
-  const rng = seededRandom(seed);
+  const rng = mulberry32(seed);
   const consonants = 'bdfgklmnprstvz';
   const vowels = 'aeiou';
   const c = () => consonants[Math.floor(rng() * consonants.length)] as string;
