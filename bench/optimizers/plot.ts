@@ -10,6 +10,7 @@ const COLORS: Record<string, string> = {
   'random-search': '#555555',
   copro: '#8c6d31',
   mipro: '#1f77b4',
+  'mipro-uniform': '#9467bd',
   simba: '#2ca02c',
   gepa: '#d62728',
   'gepa-score-only': '#ff9896',
@@ -19,7 +20,16 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 export function renderSvg(
   series: readonly PlotSeries[],
-  options: { title: string; subtitle: string; baseline?: string },
+  options: {
+    title: string;
+    subtitle: string;
+    baseline?: string;
+    /** Axis labels (defaults: calls spent; expected test accuracy). */
+    xLabel?: string;
+    yLabel?: string;
+    /** Differences rather than accuracies: the y range may go below 0 and a line marks 0. */
+    differences?: boolean;
+  },
 ): string {
   const W = 820;
   const H = 500;
@@ -32,8 +42,8 @@ export function renderSvg(
   const x1 = Math.log2(Math.max(...xs) * 1.15);
   const lo = Math.min(...all.map((p) => p.mean - p.std));
   const hi = Math.max(...all.map((p) => p.mean + p.std));
-  const y0 = Math.max(0, Math.floor(lo / 10) * 10);
-  const y1 = Math.min(100, Math.ceil(hi / 10) * 10);
+  const y0 = options.differences ? Math.floor(Math.min(lo, 0) / 10) * 10 : Math.max(0, Math.floor(lo / 10) * 10);
+  const y1 = options.differences ? Math.ceil(Math.max(hi, 0) / 10) * 10 : Math.min(100, Math.ceil(hi / 10) * 10);
   const sx = (c: number) => m.left + ((Math.log2(c) - x0) / (x1 - x0)) * pw;
   const sy = (v: number) => m.top + (1 - (v - y0) / (y1 - y0)) * ph;
   const out: string[] = [];
@@ -61,9 +71,14 @@ export function renderSvg(
   }
   out.push(
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`,
-    `<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">LM calls spent (task + prompt model, log scale)</text>`,
-    `<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">expected test accuracy of the returned program (%)</text>`,
+    `<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">${esc(options.xLabel ?? 'LM calls spent (task + prompt model, log scale)')}</text>`,
+    `<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${esc(options.yLabel ?? 'expected test accuracy of the returned program (%)')}</text>`,
   );
+  if (options.differences) {
+    out.push(
+      `<line x1="${m.left}" x2="${m.left + pw}" y1="${sy(0)}" y2="${sy(0)}" stroke="#555" stroke-dasharray="6 4"/>`,
+    );
+  }
   // Series: error bars, line, markers.
   for (const [i, s] of series.entries()) {
     const color = COLORS[s.id] ?? `hsl(${(i * 67) % 360} 60% 45%)`;

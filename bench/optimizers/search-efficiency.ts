@@ -7,13 +7,22 @@
  *
  *   tsx --conditions=@dspy-ts/source optimizers/search-efficiency.ts --seeds 5 --budgets 250,500,1000,2000
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { configure, type Module, Predict } from '@dspy-ts/core';
-import { BootstrapFewShotWithRandomSearch, COPRO, GEPA, MIPROv2, SIMBA } from '@dspy-ts/optimizers';
+import { configure, Evaluate, type Example, type Module, Predict } from '@dspy-ts/core';
+import {
+  BootstrapFewShotWithRandomSearch,
+  COPRO,
+  fullEvalCount,
+  GEPA,
+  MIPROv2,
+  type MIPROv2Compiled,
+  SeededRandom,
+  SIMBA,
+} from '@dspy-ts/optimizers';
 import { renderSvg } from './plot.ts';
 import {
   describeProgram,
@@ -33,18 +42,45 @@ const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '5' },
     budgets: { type: 'string', default: '250,500,1000,2000' },
-    optimizers: { type: 'string', default: 'random-search,copro,mipro,simba,gepa,gepa-score-only' },
+    optimizers: { type: 'string', default: 'random-search,copro,mipro,mipro-uniform,simba,gepa,gepa-score-only' },
     out: { type: 'string', default: join(here, 'RESULTS.md') },
     svg: { type: 'string', default: join(here, 'search-efficiency.svg') },
     json: { type: 'string', default: join(here, 'results.json') },
+    'svg-paired': { type: 'string' },
     world: { type: 'string', default: '' },
+    compare: { type: 'string', default: '' },
+    'report-only': { type: 'boolean', default: false },
     quiet: { type: 'boolean', default: false },
   },
 });
-const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i);
-const budgets = String(args.budgets).split(',').map(Number);
-const wanted = String(args.optimizers).split(',');
-const worldOverrides = overrideWorld(String(args.world));
+/** A saved run (the `--json` file). */
+interface SavedRun {
+  command: string;
+  date: string;
+  elapsed?: number;
+  machine?: string;
+  seeds?: number[];
+  budgets?: number[];
+  world?: Record<string, number>;
+  rows: Row[];
+}
+const saved: SavedRun | undefined = args['report-only']
+  ? (JSON.parse(readFileSync(String(args.json), 'utf8')) as SavedRun)
+  : undefined;
+const seeds = saved
+  ? (saved.seeds ?? [...new Set(saved.rows.map((r) => r.seed))].sort((a, b) => a - b))
+  : Array.from({ length: Number(args.seeds) }, (_, i) => i);
+const budgets = saved
+  ? (saved.budgets ?? [...new Set(saved.rows.map((r) => r.budget))].sort((a, b) => a - b))
+  : String(args.budgets).split(',').map(Number);
+const wanted = saved ? [...new Set(saved.rows.map((r) => r.optimizer))] : String(args.optimizers).split(',');
+const worldOverrides = saved
+  ? overrideWorld(
+      Object.entries(saved.world ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    )
+  : overrideWorld(String(args.world));
 
 // GEPA is optional: it is used when its module exists.
 const gepaModule = { GEPA };
@@ -65,11 +101,100 @@ interface OptimizerSpec {
 const student = () => new Predict('ticket -> queue');
 const noProgress = { displayProgress: false } as const;
 
+/** MIPROv2's candidate count per budget (the trial count is what the budget search scales). */
+const miproCandidates = (budget: number) => Math.min(12, Math.max(4, Math.round(budget / 150)));
+const MIPRO_MINIBATCH = 20;
+const MIPRO_FULL_EVAL_STEPS = 5;
+
+function makeMipro(task: Task, budget: number, lms: { task: WorldLM; prompt: WorldLM }): MIPROv2 {
+  // DSPy's defaults: up to 4 bootstrapped and 4 labeled demos per demo set.
+  return new MIPROv2({
+    metric: exactMatch,
+    promptModel: lms.prompt,
+    taskModel: lms.task,
+    auto: null,
+    numCandidates: miproCandidates(budget),
+    seed: task.seed,
+  });
+}
+
+/**
+ * The TPE ablation: MIPROv2's own instruction candidates and demo sets (a MIPROv2 compile with no trials makes
+ * them, with the same seed and so the same candidates as the MIPROv2 run, and scores the baseline on the valset),
+ * then MIPROv2's search protocol with the TPE sampler replaced by uniform sampling: each trial draws an instruction
+ * and a demo set uniformly and scores them on a random minibatch; after every `MIPRO_FULL_EVAL_STEPS` trials and
+ * after the last, the combination with the best mean minibatch score not yet fully evaluated is scored on the
+ * whole valset. Returns the best fully evaluated program (the baseline included), as MIPROv2 does.
+ */
+async function miproUniform(
+  task: Task,
+  budget: number,
+  numTrials: number,
+  lms: { task: WorldLM; prompt: WorldLM },
+  program: Predict,
+): Promise<Module<any, any, any>> {
+  const prepared = (await makeMipro(task, budget, lms).compile(program, {
+    trainset: task.trainset,
+    valset: task.valset,
+    numTrials: 0,
+    minibatchSize: MIPRO_MINIBATCH,
+    ...noProgress,
+  })) as MIPROv2Compiled<Predict>;
+  const instructions = prepared.instructionCandidates[0] as string[];
+  const demoSets = prepared.demoCandidates?.[0] ?? [[]];
+  const quiet = { info() {}, error() {} };
+  const score = async (candidate: Predict, devset: readonly Example[]) =>
+    (await new Evaluate({ devset, metric: exactMatch, logger: quiet, maxErrors: 1000 }).call(candidate)).score;
+  const build = (i: number, d: number) => {
+    const candidate = program.deepCopy();
+    candidate.signature = candidate.signature.withInstructions(instructions[i] as string);
+    candidate.demos = [...(demoSets[d] ?? [])];
+    return candidate;
+  };
+  const rng = new SeededRandom(`uniform:${task.seed}`);
+  let best: Module<any, any, any> = prepared;
+  let bestScore = prepared.score;
+  const minibatchScores = new Map<string, { sum: number; n: number; i: number; d: number }>();
+  const fullyEvaluated = new Set<string>();
+  const fullEvaluation = async () => {
+    const ranked = [...minibatchScores.entries()].sort((a, b) => b[1].sum / b[1].n - a[1].sum / a[1].n);
+    const chosen = ranked.find(([key]) => !fullyEvaluated.has(key)) ?? ranked.at(-1);
+    if (!chosen) return;
+    const [key, { i, d }] = chosen;
+    fullyEvaluated.add(key);
+    const candidate = build(i, d);
+    const full = await score(candidate, task.valset);
+    if (full > bestScore) {
+      bestScore = full;
+      best = candidate;
+    }
+  };
+  for (let k = 1; k <= numTrials; k++) {
+    const i = rng.randint(0, instructions.length - 1);
+    const d = rng.randint(0, demoSets.length - 1);
+    const ids = rng.sample(
+      task.valset.map((_, j) => j),
+      MIPRO_MINIBATCH,
+    );
+    const mb = await score(
+      build(i, d),
+      ids.map((j) => task.valset[j] as Example),
+    );
+    const key = `${i}/${d}`;
+    const entry = minibatchScores.get(key) ?? { sum: 0, n: 0, i, d };
+    entry.sum += mb;
+    entry.n++;
+    minibatchScores.set(key, entry);
+    if (k % MIPRO_FULL_EVAL_STEPS === 0 || k === numTrials) await fullEvaluation();
+  }
+  return best;
+}
+
 const SPECS: OptimizerSpec[] = [
   {
     id: 'random-search',
     label: 'BootstrapRS (random search)',
-    range: (budget) => [0, Math.ceil(budget / 40)],
+    range: (budget) => [0, Math.ceil(budget / 30)],
     plan: (task, _budget, n) => {
       // DSPy's defaults: up to 4 bootstrapped demos, 16 demos in all.
       const optimizer = new BootstrapFewShotWithRandomSearch({ metric: exactMatch, numCandidatePrograms: n });
@@ -82,7 +207,7 @@ const SPECS: OptimizerSpec[] = [
   {
     id: 'copro',
     label: 'COPRO',
-    range: (budget) => [2, Math.ceil(budget / 40) + 1],
+    range: (budget) => [2, Math.ceil(budget / 30) + 1],
     plan: (task, budget, breadth, lms) => {
       // COPRO proposes without seeing data and scores on its "trainset": it gets the validation set to score on.
       const depth = Math.min(5, Math.max(1, Math.round(budget / 500) + 1));
@@ -96,35 +221,38 @@ const SPECS: OptimizerSpec[] = [
   {
     id: 'mipro',
     label: 'MIPROv2',
-    range: (budget) => [1, Math.ceil(budget / 20)],
+    range: (budget) => [1, Math.ceil(budget / 4)],
     plan: (task, budget, numTrials, lms) => {
-      const numCandidates = Math.min(12, Math.max(4, Math.round(budget / 150)));
-      // DSPy's defaults: up to 4 bootstrapped and 4 labeled demos per demo set.
-      const optimizer = new MIPROv2({
-        metric: exactMatch,
-        promptModel: lms.prompt,
-        taskModel: lms.task,
-        auto: null,
-        numCandidates,
-        seed: task.seed,
-      });
+      const optimizer = makeMipro(task, budget, lms);
       return {
-        settings: `numCandidates=${numCandidates}, numTrials=${numTrials}, minibatchSize=20`,
+        settings: `numCandidates=${miproCandidates(budget)}, numTrials=${numTrials}, minibatchSize=${MIPRO_MINIBATCH}`,
         compile: (s) =>
           optimizer.compile(s, {
             trainset: task.trainset,
             valset: task.valset,
             numTrials,
-            minibatchSize: 20,
+            minibatchSize: MIPRO_MINIBATCH,
+            minibatchFullEvalSteps: MIPRO_FULL_EVAL_STEPS,
             ...noProgress,
           }),
       };
     },
   },
   {
+    id: 'mipro-uniform',
+    label: 'MIPROv2 candidates, uniform search',
+    range: (budget) => [1, Math.ceil(budget / 4)],
+    plan: (task, budget, numTrials, lms) => ({
+      settings:
+        `numCandidates=${miproCandidates(budget)}, numTrials=${numTrials}, minibatchSize=${MIPRO_MINIBATCH}, ` +
+        `${fullEvalCount(numTrials, MIPRO_FULL_EVAL_STEPS)} full evaluations, uniform sampling instead of TPE`,
+      compile: (s) => miproUniform(task, budget, numTrials, lms, s),
+    }),
+  },
+  {
     id: 'simba',
     label: 'SIMBA',
-    range: (budget) => [1, Math.ceil(budget / 60)],
+    range: (budget) => [1, Math.ceil(budget / 30)],
     plan: (task, _budget, maxSteps, lms) => {
       // SIMBA has no valset: it learns from and selects on its trainset, so it gets train + val.
       const trainset = [...task.trainset, ...task.valset];
@@ -146,7 +274,8 @@ const SPECS: OptimizerSpec[] = [
     (id): OptimizerSpec => ({
       id,
       label: id === 'gepa' ? 'GEPA' : 'GEPA (score-only metric)',
-      range: (budget) => [Math.min(budget, Math.max(46, Math.floor(budget * 0.6))), budget],
+      // Cache hits make metric calls cheaper than paid calls, so the search goes up to twice the budget.
+      range: (budget) => [Math.min(budget, Math.max(46, Math.floor(budget * 0.6))), 2 * budget],
       plan: (task, _budget, maxMetricCalls, lms) => {
         if (!gepaModule) return undefined;
         const optimizer = new gepaModule.GEPA({
@@ -169,6 +298,10 @@ interface RunResult {
   settings: string;
   taskCalls: number;
   promptCalls: number;
+  /** Characters sent to both models (all messages of every paid call). */
+  promptChars: number;
+  /** Requests to both models, cache hits included. */
+  requests: number;
   ms: number;
   warnings: number;
 }
@@ -191,6 +324,8 @@ async function runOnce(spec: OptimizerSpec, task: Task, budget: number, k: numbe
       settings: plan.settings,
       taskCalls: lms.task.counter.calls,
       promptCalls: lms.prompt.counter.calls,
+      promptChars: lms.task.counter.promptChars + lms.prompt.counter.promptChars,
+      requests: lms.task.counter.requests + lms.prompt.counter.requests,
       ms: performance.now() - t0,
       warnings,
     };
@@ -231,6 +366,10 @@ export interface Row {
   calls: number;
   taskCalls: number;
   promptCalls: number;
+  /** Input tokens of the paid calls to both models, estimated as characters / 4. */
+  inputTokens: number;
+  /** Requests to both models, cache hits included. */
+  requests: number;
   overBudget: boolean;
   val: number;
   test: number;
@@ -245,14 +384,16 @@ export interface Row {
   warnings: number;
 }
 
+const svgPath = String(args.svg);
+const pairedSvgPath = args['svg-paired'] ?? svgPath.replace(/(\.svg)?$/, '-paired.svg');
 const specs = SPECS.filter((s) => wanted.includes(s.id));
-const rows: Row[] = [];
+const rows: Row[] = saved ? saved.rows : [];
 const started = Date.now();
 const log = (text: string) => {
   if (!args.quiet) process.stderr.write(`${text}\n`);
 };
 
-for (const seed of seeds) {
+for (const seed of saved ? [] : seeds) {
   const task = makeTask(seed);
   for (const spec of specs) {
     for (const budget of budgets) {
@@ -265,6 +406,8 @@ for (const seed of seeds) {
         calls: run.taskCalls + run.promptCalls,
         taskCalls: run.taskCalls,
         promptCalls: run.promptCalls,
+        inputTokens: Math.round(run.promptChars / 4),
+        requests: run.requests,
         overBudget: run.overBudget,
         val: expectedAccuracy(task, run.program, task.valset),
         test: expectedAccuracy(task, run.program, task.testset),
@@ -284,7 +427,12 @@ for (const seed of seeds) {
     }
   }
 }
-const elapsed = (Date.now() - started) / 1000;
+const elapsed = saved?.elapsed ?? (Date.now() - started) / 1000;
+const date = saved?.date ?? new Date().toISOString();
+const machine =
+  saved?.machine ??
+  `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM ` +
+    `(shared with other jobs); Node ${process.version}`;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Report
@@ -296,6 +444,86 @@ const std = (xs: number[]) => {
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 };
 const f1 = (x: number) => x.toFixed(1);
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${f1(Math.abs(x))}`;
+/** Two-sided 95 % quantiles of Student's t for 1…20 degrees of freedom (1.96 beyond). */
+const T975 = [
+  Number.NaN,
+  12.706,
+  4.303,
+  3.182,
+  2.776,
+  2.571,
+  2.447,
+  2.365,
+  2.306,
+  2.262,
+  2.228,
+  2.201,
+  2.179,
+  2.16,
+  2.145,
+  2.131,
+  2.12,
+  2.11,
+  2.101,
+  2.093,
+  2.086,
+];
+
+interface Paired {
+  n: number;
+  mean: number;
+  std: number;
+  better: number;
+  lo: number;
+  hi: number;
+}
+
+/** Per-seed differences of `id` minus `ref` (test accuracy) at one budget, with a 95 % t-interval for the mean. */
+function paired(from: readonly Row[], id: string, ref: string, budget: number): Paired | undefined {
+  const base = new Map(from.filter((r) => r.optimizer === ref && r.budget === budget).map((r) => [r.seed, r.test]));
+  const diffs = from
+    .filter((r) => r.optimizer === id && r.budget === budget && base.has(r.seed))
+    .map((r) => r.test - (base.get(r.seed) as number));
+  if (diffs.length === 0) return undefined;
+  const m = mean(diffs);
+  const sd = std(diffs);
+  const half = diffs.length > 1 ? (T975[diffs.length - 1] ?? 1.96) * (sd / Math.sqrt(diffs.length)) : Number.NaN;
+  return { n: diffs.length, mean: m, std: sd, better: diffs.filter((d) => d > 0).length, lo: m - half, hi: m + half };
+}
+
+function formatPaired(d: Paired, interval = false): string {
+  const ci = interval && d.n > 1 ? `, CI [${signed(d.lo)}, ${signed(d.hi)}]` : '';
+  return `${signed(d.mean)} ± ${f1(d.std)}${ci} (${d.better}/${d.n})`;
+}
+
+/** "MIPROv2 beats random search at …; is not distinguishable … at …" for one optimizer, or undefined. */
+function verdictSentence(from: readonly Row[], id: string, budgetList: readonly number[]): string | undefined {
+  const groups = new Map<string, string[]>();
+  for (const b of budgetList) {
+    const d = paired(from, id, 'random-search', b);
+    if (!d) continue;
+    const v = verdict(d);
+    groups.set(v, [...(groups.get(v) ?? []), `${b} (${signed(d.mean)} ± ${f1(d.std)})`]);
+  }
+  if (groups.size === 0) return undefined;
+  const phrase: Record<string, string> = {
+    beats: 'beats random search',
+    'loses to': 'loses to random search',
+    'not distinguishable': 'is not distinguishable from random search',
+  };
+  const parts = ['beats', 'not distinguishable', 'loses to']
+    .filter((v) => groups.has(v))
+    .map((v) => `${phrase[v]} at ${(groups.get(v) as string[]).join(', ')} calls`);
+  const label = SPECS.find((sp) => sp.id === id)?.label ?? id;
+  return `**${label}** ${parts.join('; ')} (paired differences in points, mean ± std over seeds; 95 % t-interval).`;
+}
+
+function verdict(d: Paired): string {
+  if (d.lo > 0) return 'beats';
+  if (d.hi < 0) return 'loses to';
+  return 'not distinguishable';
+}
 const select = (optimizer: string, budget: number) =>
   rows.filter((r) => r.optimizer === optimizer && r.budget === budget).sort((a, b) => a.seed - b.seed);
 const labels = Object.fromEntries(SPECS.map((s) => [s.id, s.label]));
@@ -320,8 +548,8 @@ const series: Series[] = present.map((s) => ({
 }));
 
 const lines: string[] = [];
-const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const command =
+  saved?.command ??
   `tsx --conditions=@dspy-ts/source optimizers/search-efficiency.ts ${process.argv.slice(2).join(' ')}`.trim();
 lines.push('# Optimizer search efficiency — results', '');
 lines.push(
@@ -329,14 +557,15 @@ lines.push(
     'ticket-routing world: no real LM, a scripted one whose accuracy is a known function of the prompt. Scores are ' +
     "the returned program's **expected accuracy** (%), computed exactly from the world's model: on the 40-example " +
     'validation set the optimizers select on ("val") and on a 300-example held-out test set ("test"). Calls are ' +
-    'every `generate` call to the task and prompt models, counted by the scripted LM.',
+    'every `generate` call to the task and prompt models that a response cache would not answer (see `cache` in ' +
+    'README.md), counted by the scripted LM.',
   '',
 );
 lines.push('## Run', '');
 lines.push('```sh', 'export PATH=/work/main/node_modules/.bin:$PATH', 'cd /work/main/bench', command, '```', '');
 lines.push(
-  `- Date: ${new Date().toISOString()}; wall time ${f1(elapsed)} s for ${rows.length} compiles.`,
-  `- Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM (shared with other jobs); Node ${process.version}.`,
+  `- Date: ${date}; wall time ${f1(elapsed)} s for ${rows.length} compiles.`,
+  `- Machine: ${machine}.`,
   `- Seeds ${seeds.join(', ')} (each seed is a different task instance: new queue codes, tickets and splits), budgets ${budgets.join(', ')} LM calls.`,
   `- World parameters: ${
     Object.keys(worldOverrides).length === 0
@@ -345,29 +574,64 @@ lines.push(
           .map(([k, v]) => `\`${k}=${v}\``)
           .join(', ')}`
   }.`,
-  '- GEPA: included.',
   '',
 );
 
+// Sensitivity runs: the same comparison under other world assumptions, read from their saved rows.
+const sensitivityDir = join(here, 'sensitivity');
+const compareFiles =
+  args.compare === 'none'
+    ? []
+    : args.compare
+      ? String(args.compare).split(',').filter(Boolean)
+      : String(args.out) === join(here, 'RESULTS.md') && existsSync(sensitivityDir)
+        ? readdirSync(sensitivityDir)
+            .filter((f) => f.endsWith('.json'))
+            .sort((a, b) => Number(b.startsWith('previous')) - Number(a.startsWith('previous')) || a.localeCompare(b))
+            .map((f) => join(sensitivityDir, f))
+        : [];
 // Summary sentences, computed from the rows.
-const pairedDiffs = (id: string, b: number) =>
-  select(id, b)
-    .map((r) => {
-      const ref = select('random-search', b).find((x) => x.seed === r.seed);
-      return ref ? r.test - ref.test : undefined;
-    })
-    .filter((d): d is number => d !== undefined);
 lines.push('## Summary', '');
+lines.push(
+  'Differences are paired by seed (the same task instance and budget), in points of held-out test accuracy: mean ' +
+    '± std of the per-seed differences, a 95 % t-interval for the mean, and on how many seeds the optimizer was ' +
+    'strictly better. "Beats" / "loses to" means the interval excludes 0; otherwise the difference is not ' +
+    'distinguishable from 0 with this many seeds.',
+  '',
+);
+const statements: [string, string, string][] = [
+  ['mipro', 'random-search', 'MIPROv2 vs random search (BootstrapRS)'],
+  ['gepa', 'random-search', 'GEPA vs random search (BootstrapRS)'],
+  ['mipro-uniform', 'random-search', 'MIPROv2 candidates with uniform search vs random search (BootstrapRS)'],
+  ['mipro', 'mipro-uniform', 'TPE vs uniform sampling of the same MIPROv2 candidates'],
+];
+// The plain verdicts first: at which budgets MIPROv2 and GEPA beat, tie with or lose to random search.
 for (const id of ['mipro', 'gepa']) {
-  if (!present.some((p) => p.id === id) || !present.some((p) => p.id === 'random-search')) continue;
+  const sentence = verdictSentence(rows, id, budgets);
+  if (sentence) lines.push(sentence, '');
+}
+// The same verdicts from saved runs of the same (default-parameter) world with more seeds, if any.
+for (const file of compareFiles) {
+  const other = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+  const otherSeeds = other.seeds ?? [...new Set(other.rows.map((r) => r.seed))];
+  const sameWorld = JSON.stringify(other.world ?? {}) === JSON.stringify(worldOverrides);
+  if (!sameWorld || otherSeeds.length <= seeds.length) continue;
+  const otherBudgets = other.budgets ?? [...new Set(other.rows.map((r) => r.budget))].sort((a, b) => a - b);
+  lines.push(`With ${otherSeeds.length} seeds (\`${relative(here, file)}\`, same world and settings):`, '');
+  for (const id of ['mipro', 'gepa']) {
+    const sentence = verdictSentence(other.rows, id, otherBudgets);
+    if (sentence) lines.push(sentence, '');
+  }
+}
+for (const [id, ref, title] of statements) {
+  if (!present.some((p) => p.id === id) || !present.some((p) => p.id === ref)) continue;
   const parts = budgets
     .map((b) => {
-      const d = pairedDiffs(id, b);
-      if (d.length === 0) return undefined;
-      return `${mean(d) >= 0 ? '+' : ''}${f1(mean(d))} ± ${f1(std(d))} points at ${b} calls (better on ${d.filter((x) => x > 0).length}/${d.length} seeds)`;
+      const d = paired(rows, id, ref, b);
+      return d && `${b} calls: ${formatPaired(d, true)} — **${verdict(d)}**`;
     })
     .filter(Boolean);
-  lines.push(`- **${labels[id]} vs random search** (held-out test accuracy, paired by seed): ${parts.join('; ')}.`);
+  lines.push(`- **${title}.** ${parts.join('; ')}.`);
 }
 for (const b of budgets) {
   const ranked = present
@@ -382,7 +646,11 @@ if (over.length > 0) {
     `- Over budget (even the smallest setting spent more than the budget): ${[...new Set(over.map((r) => `${labels[r.optimizer]} at ${r.budget}`))].join(', ')}.`,
   );
 }
-lines.push('');
+lines.push(
+  '',
+  `Plots: [accuracy vs calls](./${basename(svgPath)}), [paired differences](./${basename(pairedSvgPath)}).`,
+  '',
+);
 
 lines.push('## Held-out test accuracy at equal budgets (mean ± std over seeds)', '');
 lines.push(`| optimizer | ${budgets.map((b) => `budget ${b}`).join(' | ')} |`);
@@ -430,23 +698,17 @@ lines.push(`| optimizer | ${budgets.map((b) => `budget ${b}`).join(' | ')} |`);
 lines.push(`|---|${budgets.map(() => '---:').join('|')}|`);
 for (const s of present.filter((p) => p.id !== 'random-search')) {
   const cells = budgets.map((b) => {
-    const base = select('random-search', b);
-    const other = select(s.id, b);
-    const diffs = other
-      .map((r) => {
-        const ref = base.find((x) => x.seed === r.seed);
-        return ref ? r.test - ref.test : undefined;
-      })
-      .filter((d): d is number => d !== undefined);
-    if (diffs.length === 0) return '—';
-    const sign = mean(diffs) >= 0 ? '+' : '';
-    return `${sign}${f1(mean(diffs))} ± ${f1(std(diffs))} (${diffs.filter((d) => d > 0).length}/${diffs.length})`;
+    const d = paired(rows, s.id, 'random-search', b);
+    return d ? formatPaired(d) : '—';
   });
   lines.push(`| ${s.label} | ${cells.join(' | ')} |`);
 }
 lines.push('');
 
-lines.push('## Calls actually spent (mean, min–max; prompt-model calls in brackets)', '');
+lines.push(
+  '## Calls actually spent (mean, min–max; prompt-model calls in brackets; requests including cache hits in braces)',
+  '',
+);
 lines.push(`| optimizer | ${budgets.map((b) => `budget ${b}`).join(' | ')} |`);
 lines.push(`|---|${budgets.map(() => '---:').join('|')}|`);
 for (const s of present) {
@@ -454,7 +716,28 @@ for (const s of present) {
     const rs = select(s.id, b);
     if (rs.length === 0) return '—';
     const c = rs.map((r) => r.calls);
-    return `${Math.round(mean(c))} (${Math.min(...c)}–${Math.max(...c)}) [${Math.round(mean(rs.map((r) => r.promptCalls)))}]`;
+    return (
+      `${Math.round(mean(c))} (${Math.min(...c)}–${Math.max(...c)}) [${Math.round(mean(rs.map((r) => r.promptCalls)))}] ` +
+      `{${Math.round(mean(rs.map((r) => r.requests)))}}`
+    );
+  });
+  lines.push(`| ${s.label} | ${cells.join(' | ')} |`);
+}
+lines.push('');
+
+lines.push('## Input tokens sent (thousands, mean; characters / 4)', '');
+lines.push(
+  'The budget counts calls, as the optimizers plan theirs. Calls differ in length: a task call with 16 demos is ' +
+    'several times longer than a zero-shot one, and proposal prompts carry data summaries and examples. For the ' +
+    'same budget of calls, this is what each optimizer sent.',
+  '',
+);
+lines.push(`| optimizer | ${budgets.map((b) => `budget ${b}`).join(' | ')} |`);
+lines.push(`|---|${budgets.map(() => '---:').join('|')}|`);
+for (const s of present) {
+  const cells = budgets.map((b) => {
+    const rs = select(s.id, b);
+    return rs.length === 0 ? '—' : f1(mean(rs.map((r) => r.inputTokens)) / 1000);
   });
   lines.push(`| ${s.label} | ${cells.join(' | ')} |`);
 }
@@ -484,19 +767,87 @@ for (const s of present) {
   }
 }
 lines.push('');
+if (compareFiles.length > 0) {
+  lines.push('## Under other world assumptions (sensitivity runs)', '');
+  lines.push(
+    'The same comparison with some world parameters changed (README.md explains each). Cells: held-out test ' +
+      'accuracy, mean ± std over seeds; below it the paired difference to random search (BootstrapRS), mean ± std ' +
+      '(seeds better).',
+    '',
+  );
+  const outDir = dirname(String(args.out));
+  for (const file of compareFiles) {
+    const other = JSON.parse(readFileSync(file, 'utf8')) as SavedRun;
+    const otherBudgets = other.budgets ?? [...new Set(other.rows.map((r) => r.budget))].sort((a, b) => a - b);
+    const otherSeeds = other.seeds ?? [...new Set(other.rows.map((r) => r.seed))];
+    const ids = SPECS.map((sp) => sp.id).filter((id) => other.rows.some((r) => r.optimizer === id));
+    const world = Object.entries(other.world ?? {})
+      .map(([k, v]) => `\`${k}=${v}\``)
+      .join(', ');
+    const md = relative(outDir, file.replace(/\.json$/, '.md'));
+    lines.push(
+      `### [${basename(file, '.json')}](./${md}): ${world || 'default world'} (${otherSeeds.length} seeds)`,
+      '',
+      `| optimizer | ${otherBudgets.map((b) => `budget ${b}`).join(' | ')} |`,
+      `|---|${otherBudgets.map(() => '---:').join('|')}|`,
+    );
+    for (const id of ids) {
+      const cells = otherBudgets.map((b) => {
+        const t = other.rows.filter((r) => r.optimizer === id && r.budget === b).map((r) => r.test);
+        if (t.length === 0) return '—';
+        const d = id === 'random-search' ? undefined : paired(other.rows, id, 'random-search', b);
+        return `**${f1(mean(t))}** ± ${f1(std(t))}${d ? `<br>${formatPaired(d)}` : ''}`;
+      });
+      lines.push(`| ${labels[id]} | ${cells.join(' | ')} |`);
+    }
+    lines.push('');
+    for (const id of ['mipro', 'gepa']) {
+      const sentence = verdictSentence(other.rows, id, otherBudgets);
+      if (sentence) lines.push(sentence, '');
+    }
+  }
+}
+
 lines.push(
-  `Raw per-run rows: [results.json](./results.json). Plot: [search-efficiency.svg](./search-efficiency.svg).`,
+  `Raw per-run rows: [${basename(String(args.json))}](./${basename(String(args.json))}) (the plots are linked in the ` +
+    'summary above).',
   '',
 );
 
 writeFileSync(String(args.out), lines.join('\n'));
-writeFileSync(String(args.json), `${JSON.stringify({ command, date: new Date().toISOString(), rows }, null, 1)}\n`);
+if (!saved) {
+  const run: SavedRun = { command, date, elapsed, machine, seeds, budgets, world: worldOverrides, rows };
+  writeFileSync(String(args.json), `${JSON.stringify(run, null, 2)}\n`);
+}
 writeFileSync(
-  String(args.svg),
+  svgPath,
   renderSvg(series, {
     title: 'Held-out accuracy of the returned program vs LM calls spent',
     subtitle: `simulated ticket-routing world, mean ± std over ${seeds.length} seeds`,
     baseline: 'random-search',
   }),
 );
-log(`wrote ${args.out}, ${args.json}, ${args.svg} in ${f1(elapsed)} s`);
+const pairedSeries: Series[] = present
+  .filter((s) => s.id !== 'random-search')
+  .map((s) => ({
+    id: s.id,
+    label: s.label,
+    points: budgets.flatMap((b) => {
+      const d = paired(rows, s.id, 'random-search', b);
+      return d ? [{ calls: b, mean: d.mean, std: d.std }] : [];
+    }),
+  }))
+  .filter((s) => s.points.length > 0);
+if (pairedSeries.length > 0) {
+  writeFileSync(
+    pairedSvgPath,
+    renderSvg(pairedSeries, {
+      title: 'Paired difference to random search (BootstrapRS) at equal budgets',
+      subtitle: `held-out accuracy, optimizer minus random search on the same seed; mean ± std over ${seeds.length} seeds`,
+      xLabel: 'budget of LM calls (log scale)',
+      yLabel: 'difference in expected test accuracy (points)',
+      differences: true,
+    }),
+  );
+}
+log(`wrote ${args.out}, ${args.json}, ${svgPath}, ${pairedSvgPath} in ${f1(elapsed)} s`);

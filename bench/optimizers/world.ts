@@ -45,11 +45,21 @@ export const WORLD = {
   // Prompt model: per proposal call.
   qKeep: 0.95, // a rule (or the format phrase) already in the prompt is carried over
   qLearn: 0.4, // a topic with evidence in the prompt (a ticket of that topic next to its right code) yields its rule
+  // The same, when the evidence is a correction: the prompt shows an answer for a ticket of the topic together with
+  // feedback stating the expected code ("The expected queue was mira-3"). Until 2026-11-26 this was qLearn (0.4).
+  qLearnFeedback: 0.9,
   maxNewRules: 2, // at most this many learned / corrected rules per call (attention limit)
   qGuess: 0.02, // a topic without evidence gets a guessed (almost surely wrong) rule
   qFormatEvidence: 0.4, // the format phrase, when some labelled evidence is shown
   qFormatGuess: 0.15, // the format phrase, without evidence
+  // The format phrase, when the prompt states the format requirement as feedback on an answer
+  // ("the reply must be exactly the queue code"). Until 2026-11-26 this was qFormatEvidence (0.4).
+  qFormatFeedback: 0.9,
   evidenceWindow: 400, // characters after "(topic: t)" in which the right code counts as evidence
+  // Accounting: 1 = a request identical to an earlier one (same messages, n, temperature, rollout id) is answered by
+  // the response cache and costs nothing, as with DSPy's default LM cache; 0 = every request is a paid call (the
+  // accounting until 2026-11-26). The world's answers are a function of the request, so this changes no answer.
+  cache: 1,
 };
 
 /** Applies `key=value,key=value` overrides of the numeric parameters of {@link WORLD} (for sensitivity runs). */
@@ -68,6 +78,8 @@ export function overrideWorld(spec: string): Record<string, number> {
 }
 
 export const FORMAT_PHRASE = 'Reply with the bare queue code only.';
+/** The format requirement as the feedback metric states it on a wrong answer. */
+export const FORMAT_FEEDBACK = 'the reply must be exactly the queue code';
 const RULE_RE = /Tickets about ([a-z]+) go to queue ([A-Za-z0-9-]+)\./g;
 const BASE_INSTRUCTION = 'Route the support ticket to the right queue.';
 
@@ -279,9 +291,7 @@ export function feedbackMetric(example: Example, prediction: any): { score: numb
   const right = exactMatch(example, prediction);
   return {
     score: right ? 1 : 0,
-    feedback: right
-      ? 'Correct.'
-      : `Incorrect. The expected queue was ${String(example.queue)}; the reply must be exactly the queue code.`,
+    feedback: right ? 'Correct.' : `Incorrect. The expected queue was ${String(example.queue)}; ${FORMAT_FEEDBACK}.`,
   };
 }
 
@@ -301,16 +311,26 @@ function field(text: string, name: string): string | undefined {
   return match?.[1];
 }
 
-/** Call counters shared by an LM and its `withDefaults` copies. */
+/** Call counters shared by an LM and its `withDefaults` copies (and their response cache). */
 export interface CallCounter {
+  /** Paid calls: requests not answered by the cache (every request when `WORLD.cache` is 0). */
   calls: number;
+  /** Every `generate` request, cached or not. */
+  requests: number;
+  /** Characters of the paid calls' messages. */
   promptChars: number;
+  /** Keys of the requests answered so far (the response cache). */
+  seen: Set<string>;
+}
+
+export function newCounter(): CallCounter {
+  return { calls: 0, requests: 0, promptChars: 0, seen: new Set() };
 }
 
 /**
  * The world's language model. `role: 'task'` answers the ticket-routing prompts; `role: 'prompt'` answers every
  * proposer / reflection / advice prompt the optimizers send. Each instance counts its calls (one `generate` is one
- * call, whatever `n`). Answers are deterministic given (task seed, full prompt, rollout id, temperature).
+ * call, whatever `n`; a request identical to an earlier one is a free cache hit unless `WORLD.cache` is 0). Answers are deterministic given (task seed, full prompt, rollout id, temperature).
  */
 export class WorldLM implements LanguageModelV1 {
   readonly specificationVersion = 'v1' as const;
@@ -319,7 +339,7 @@ export class WorldLM implements LanguageModelV1 {
   constructor(
     readonly task: Task,
     readonly role: 'task' | 'prompt',
-    readonly counter: CallCounter = { calls: 0, promptChars: 0 },
+    readonly counter: CallCounter = newCounter(),
     readonly defaults: LanguageModelV1['defaults'] = undefined,
   ) {
     this.modelId = `world-${role}`;
@@ -333,17 +353,25 @@ export class WorldLM implements LanguageModelV1 {
     request.signal?.throwIfAborted();
     const texts = request.messages.map(messageText);
     const all = texts.join('\n\n');
-    this.counter.calls++;
-    this.counter.promptChars += all.length;
     const n = request.n ?? 1;
     const key = `${this.task.seed}|${request.rolloutId ?? ''}|${request.temperature ?? ''}|${all}`;
+    this.counter.requests++;
+    const cacheKey = `${n}|${request.messages.map((m) => m.role).join(',')}|${key}`;
+    const cacheHit = WORLD.cache !== 0 && this.counter.seen.has(cacheKey);
+    if (!cacheHit) {
+      this.counter.seen.add(cacheKey);
+      this.counter.calls++;
+      this.counter.promptChars += all.length;
+    }
     const choices = Array.from({ length: n }, (_, i) => {
       const rng = Rng.fromText(`${i}|${key}`);
       const text =
         this.role === 'task' ? this.answerTask(request.messages, texts, rng) : this.answerPrompt(texts, all, rng);
       return { text, finishReason: 'stop' as const };
     });
-    return { choices, usage: { inputTokens: Math.ceil(all.length / 4), outputTokens: 20 }, modelId: this.modelId };
+    return cacheHit
+      ? { choices, usage: {}, modelId: this.modelId, cacheHit: true }
+      : { choices, usage: { inputTokens: Math.ceil(all.length / 4), outputTokens: 20 }, modelId: this.modelId };
   }
 
   private answerTask(messages: readonly LMMessage[], texts: readonly string[], rng: Rng): string {
@@ -373,14 +401,15 @@ export class WorldLM implements LanguageModelV1 {
   private propose(all: string, rng: Rng, onlyNew: boolean): string[] {
     const existing = parseRules(all);
     const evidence = new Set<string>();
+    const corrected = new Set<string>();
     for (const topic of WORLD.topics) {
       const code = this.task.codes[topic] as string;
       const marker = `(topic: ${topic})`;
+      const correction = new RegExp(`expected[^\\n]{0,40}?${code}`, 'i');
       for (let at = all.indexOf(marker); at >= 0; at = all.indexOf(marker, at + 1)) {
-        if (all.slice(at, at + WORLD.evidenceWindow).includes(code)) {
-          evidence.add(topic);
-          break;
-        }
+        const window = all.slice(at, at + WORLD.evidenceWindow);
+        if (window.includes(code)) evidence.add(topic);
+        if (correction.test(window)) corrected.add(topic);
       }
     }
     const phrases: string[] = [];
@@ -388,7 +417,8 @@ export class WorldLM implements LanguageModelV1 {
     for (const topic of rng.shuffle([...WORLD.topics])) {
       const code = this.task.codes[topic] as string;
       const had = existing.get(topic);
-      if (evidence.has(topic) && had !== code && learned < WORLD.maxNewRules && rng.next() < WORLD.qLearn) {
+      const qLearn = corrected.has(topic) ? WORLD.qLearnFeedback : WORLD.qLearn;
+      if (evidence.has(topic) && had !== code && learned < WORLD.maxNewRules && rng.next() < qLearn) {
         learned++;
         phrases.push(rulePhrase(topic, code));
       } else if (had !== undefined) {
@@ -399,7 +429,14 @@ export class WorldLM implements LanguageModelV1 {
     }
     if (all.includes(FORMAT_PHRASE)) {
       if (!onlyNew && rng.next() < WORLD.qKeep) phrases.push(FORMAT_PHRASE);
-    } else if (rng.next() < (evidence.size > 0 ? WORLD.qFormatEvidence : WORLD.qFormatGuess)) {
+    } else if (
+      rng.next() <
+      (all.includes(FORMAT_FEEDBACK)
+        ? WORLD.qFormatFeedback
+        : evidence.size > 0
+          ? WORLD.qFormatEvidence
+          : WORLD.qFormatGuess)
+    ) {
       phrases.push(FORMAT_PHRASE);
     }
     return phrases;
