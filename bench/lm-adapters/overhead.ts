@@ -196,7 +196,35 @@ try {
           }),
       ],
     ];
-    for (const [, run] of layers) await run(); // warm-up
+    // The server counts what it receives: after every run it must have seen exactly `total` chat requests, all with
+    // different prompts — no retry, duplicate or lost request inflates or deflates the rate.
+    const lines = child.stdout.setEncoding('utf8');
+    let buffered = firstChunk.toString().split('\n').slice(1).join('\n');
+    const serverStats = async (): Promise<{ chat: number; distinct: number }> => {
+      child.stdin.write('stats\n');
+      while (!buffered.includes('\n')) {
+        const [chunk] = (await once(lines, 'data')) as [string];
+        buffered += chunk;
+      }
+      const newline = buffered.indexOf('\n');
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      return JSON.parse(line) as { chat: number; distinct: number };
+    };
+    const checked: string[] = [];
+    const checkServer = async (name: string) => {
+      const stats = await serverStats();
+      if (stats.chat !== total || stats.distinct !== total) {
+        throw new Error(
+          `${name}: the server received ${stats.chat} chat requests with ${stats.distinct} distinct prompts, expected ${total} and ${total}.`,
+        );
+      }
+      checked.push(name);
+    };
+    for (const [name, run] of layers) {
+      await run(); // warm-up
+      await checkServer(name);
+    }
     const efficiency = new Map<string, number[]>(layers.map(([name]) => [name, []]));
     const cpuPerRequest = new Map<string, number[]>(layers.map(([name]) => [name, []]));
     for (let rep = 0; rep < reps; rep++) {
@@ -209,6 +237,7 @@ try {
         const cpu = process.cpuUsage(cpu0);
         efficiency.get(name)?.push((ideal / elapsed) * 100);
         cpuPerRequest.get(name)?.push((cpu.user + cpu.system) / total);
+        await checkServer(name);
       }
     }
 
@@ -221,6 +250,9 @@ try {
         `  ${name.padEnd(26)}: ${spread(efficiency.get(name) as number[])} % of ideal, ${spread(cpuPerRequest.get(name) as number[], 0)} µs client CPU/request${target}`,
       );
     }
+    console.log(
+      `  server count              : exactly ${total} chat requests with ${total} distinct prompts after each of ${checked.length} runs`,
+    );
     const ratio = (a: string, b: string) =>
       ((mean(efficiency.get(a) as number[]) / mean(efficiency.get(b) as number[])) * 100).toFixed(1);
     console.log(`  lm-adapters / fetch peer  : ${ratio('lm-adapters', 'bare fetch peer')}% of the peer's throughput`);
