@@ -242,7 +242,14 @@ export abstract class Teleprompter<TOptions extends CompileOptions = CompileOpti
       const compiled = attachReport(outcome.program, report);
       fireCallbacks(callbacks, 'onCompileEnd', callId, compiled, undefined);
       return compiled;
-    } catch (error) {
+    } catch (caught) {
+      // Whatever an abort broke (a request, a program run, a bootstrap), the compile reports its `aborted` error.
+      let error = caught;
+      try {
+        ctx.throwIfAborted();
+      } catch (aborted) {
+        error = aborted;
+      }
       await checkpoint.persist().catch(() => {});
       fireCallbacks(callbacks, 'onCompileEnd', callId, undefined, error);
       throw error;

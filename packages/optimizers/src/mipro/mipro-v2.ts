@@ -334,20 +334,6 @@ export class MIPROv2 extends Teleprompter<MIPROv2CompileOptions> {
     options: MIPROv2CompileOptions,
     ctx: CompileContext,
   ): Promise<CompileOutcome<T>> {
-    try {
-      return await this.optimize(student, options, ctx);
-    } catch (error) {
-      // Whatever an abort broke (a request, a bootstrap run), report it as the compile's `aborted` error.
-      ctx.throwIfAborted();
-      throw error;
-    }
-  }
-
-  private async optimize<T extends Module<any, any, any>>(
-    student: T,
-    options: MIPROv2CompileOptions,
-    ctx: CompileContext,
-  ): Promise<CompileOutcome<T>> {
     const o = this.options;
     const plan = this.plan(student, options);
     const configured = getSetting('lm');

@@ -239,20 +239,6 @@ export class SIMBA extends Teleprompter<SIMBACompileOptions> {
     options: SIMBACompileOptions,
     ctx: CompileContext,
   ): Promise<CompileOutcome<T>> {
-    try {
-      return await this.optimize(student, options, ctx);
-    } catch (error) {
-      // Whatever an abort broke (a request, a program run), report it as the compile's `aborted` error.
-      ctx.throwIfAborted();
-      throw error;
-    }
-  }
-
-  private async optimize<T extends Module<any, any, any>>(
-    student: T,
-    options: SIMBACompileOptions,
-    ctx: CompileContext,
-  ): Promise<CompileOutcome<T>> {
     const o = this.options;
     const { trainset } = options;
     if (trainset.length < o.bsize) throw new OptimizerError(`Trainset too small: ${trainset.length} < ${o.bsize}`);
