@@ -64,7 +64,11 @@ export class Ensemble<P = unknown, R = P[]> {
   /** @throws {OptimizerError} with DSPy's message when `deterministic` is true. */
   constructor(options: EnsembleOptions<P, R> = {}) {
     if (options.deterministic) {
-      throw new OptimizerError('TODO: Implement example hashing for deterministic ensemble.');
+      // DSPy 3.3.1 raises this exact text; it is kept so that messages match, with what to do instead.
+      throw new OptimizerError(
+        'Ensemble: expected deterministic to be false (deterministic ensembles are not supported, as in DSPy 3.3.1: ' +
+          '"TODO: Implement example hashing for deterministic ensemble."); found deterministic: true.',
+      );
     }
     if (options.size !== undefined && (!Number.isInteger(options.size) || options.size < 1)) {
       throw new OptimizerError(`Ensemble size must be a positive integer, got ${options.size}.`);
