@@ -343,6 +343,16 @@ export class AISDKLM implements LanguageModelV1 {
     return state;
   }
 
+  /** The LMError for a failure of `request` (`aborted` when its caller aborted, `timeout` when our timer fired). */
+  private lmError(error: unknown, request: LMRequest, timedOut = false): LMError {
+    return toLMError(error, {
+      modelId: this.modelId,
+      aborted: request.signal?.aborted === true,
+      timedOut,
+      timeoutMs: this.shared.timeoutMs,
+    });
+  }
+
   private merge(request: LMRequest): LMRequest {
     return assignDefined({ ...this.defaults }, request) as unknown as LMRequest;
   }
@@ -368,7 +378,7 @@ export class AISDKLM implements LanguageModelV1 {
       maxDelayMs: this.shared.retry.maxDelayMs,
       signal: request.signal,
       onRetry: this.shared.onRetry,
-      toError: (error) => toLMError(error, { modelId: this.modelId, aborted: request.signal?.aborted === true }),
+      toError: (error) => this.lmError(error, request),
     });
     if (cache && key) cache.set(key, response);
     return response;
@@ -432,12 +442,7 @@ export class AISDKLM implements LanguageModelV1 {
       checkToolChoice(request.toolChoice, choice.toolCalls, result.finishReason, this.modelId);
       return this.response(model, [choice], toUsage(result.usage), result.response?.modelId ?? model.modelId);
     } catch (error) {
-      throw toLMError(error, {
-        modelId: this.modelId,
-        aborted: request.signal?.aborted === true,
-        timedOut,
-        timeoutMs: this.shared.timeoutMs,
-      });
+      throw this.lmError(error, request, timedOut);
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', onCallerAbort);
@@ -468,7 +473,7 @@ export class AISDKLM implements LanguageModelV1 {
       try {
         return yield* this.streamAttempt(model, request, state);
       } catch (raw) {
-        const error = toLMError(raw, { modelId: this.modelId, aborted: request.signal?.aborted === true });
+        const error = this.lmError(raw, request);
         // Parts already handed to the caller cannot be taken back, so only a stream that produced nothing is retried.
         if (state.emitted || !error.isRetryable || attempt >= retry.numRetries || request.signal?.aborted) throw error;
         const delay = retryDelay(error, attempt, retry);
@@ -553,12 +558,7 @@ export class AISDKLM implements LanguageModelV1 {
       const choice = toChoice({ text, reasoning, toolCalls, finishReason: toFinishReason(finish) });
       return this.response(model, [choice], usage, responseModelId ?? model.modelId);
     } catch (error) {
-      throw toLMError(error, {
-        modelId: this.modelId,
-        aborted: request.signal?.aborted === true,
-        timedOut,
-        timeoutMs: this.shared.timeoutMs,
-      });
+      throw this.lmError(error, request, timedOut);
     } finally {
       clearTimeout(timer);
       // Stops the HTTP request when the caller stops reading early or the stream failed.
