@@ -18,11 +18,9 @@
  * Run from the repository root:
  *   node --import tsx --conditions=@dspy-ts/source bench/lm-adapters/overhead.ts [--reps 3] [--ax /tmp/ax/node_modules/@ax-llm/ax]
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Predict } from '@dspy-ts/core';
 import { ScriptedLM } from '@dspy-ts/core/testing';
@@ -30,6 +28,7 @@ import { generateText } from 'ai';
 import { LMCache } from '../../packages/lm-adapters/src/index.ts';
 import { localLM, localProvider } from '../../packages/lm-adapters/test/local-lm.ts';
 import { startOpenAIServer } from '../../packages/lm-adapters/test/openai-server.ts';
+import { startServerChild } from './server-child.ts';
 
 const ANSWER = '[[ ## answer ## ]]\nParis\n\n[[ ## completed ## ]]';
 
@@ -138,20 +137,9 @@ try {
   const total = 2000;
   const concurrency = 64;
   const latencyMs = 50;
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--conditions=@dspy-ts/source',
-      join(dirname(fileURLToPath(import.meta.url)), 'server-process.ts'),
-      String(latencyMs),
-    ],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const child = await startServerChild(latencyMs);
   try {
-    const [firstChunk] = (await once(child.stdout, 'data')) as [Buffer];
-    const baseURL = firstChunk.toString().trim().split('\n')[0] as string;
+    const { baseURL } = child;
     const remote = { baseURL };
     const pool = async (run: (i: number) => Promise<unknown>) => {
       let next = 0;
@@ -198,22 +186,9 @@ try {
     ];
     // The server counts what it receives: after every run it must have seen exactly `total` chat requests, all with
     // different prompts — no retry, duplicate or lost request inflates or deflates the rate.
-    const lines = child.stdout.setEncoding('utf8');
-    let buffered = firstChunk.toString().split('\n').slice(1).join('\n');
-    const serverStats = async (): Promise<{ chat: number; distinct: number }> => {
-      child.stdin.write('stats\n');
-      while (!buffered.includes('\n')) {
-        const [chunk] = (await once(lines, 'data')) as [string];
-        buffered += chunk;
-      }
-      const newline = buffered.indexOf('\n');
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      return JSON.parse(line) as { chat: number; distinct: number };
-    };
     const checked: string[] = [];
     const checkServer = async (name: string) => {
-      const stats = await serverStats();
+      const stats = await child.stats();
       if (stats.chat !== total || stats.distinct !== total) {
         throw new Error(
           `${name}: the server received ${stats.chat} chat requests with ${stats.distinct} distinct prompts, expected ${total} and ${total}.`,
@@ -260,8 +235,7 @@ try {
       `  lm-adapters / AI SDK peer : ${ratio('lm-adapters', 'AI SDK generateText peer')}% of the peer's throughput`,
     );
   } finally {
-    child.stdin.end();
-    await once(child, 'exit');
+    await child.close();
   }
 } finally {
   await server.close();

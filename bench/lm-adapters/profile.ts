@@ -15,13 +15,10 @@
  *
  *   node --import tsx --conditions=@dspy-ts/source bench/lm-adapters/profile.ts [--reps 3] [--only lm]
  */
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { generateText } from 'ai';
 import { localLM, localProvider } from '../../packages/lm-adapters/test/local-lm.ts';
+import { startServerChild } from './server-child.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -36,19 +33,8 @@ const total = Number(args.total);
 const concurrency = Number(args.concurrency);
 const latencyMs = Number(args.latency);
 
-const child = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--conditions=@dspy-ts/source',
-    join(dirname(fileURLToPath(import.meta.url)), 'server-process.ts'),
-    String(latencyMs),
-  ],
-  { stdio: ['pipe', 'pipe', 'inherit'] },
-);
-const [firstChunk] = (await once(child.stdout, 'data')) as [Buffer];
-const baseURL = firstChunk.toString().trim().split('\n')[0] as string;
+const child = await startServerChild(latencyMs);
+const { baseURL } = child;
 
 async function pool(run: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -124,6 +110,5 @@ try {
     );
   }
 } finally {
-  child.stdin.end();
-  await once(child, 'exit');
+  await child.close();
 }
