@@ -31,8 +31,8 @@ export interface LoadHuggingFaceOptions {
   name?: string;
 }
 
-/** Hugging Face tensor name of each layer weight. */
-const LAYER_TENSORS: Record<keyof LlamaLayerWeights, string> = {
+/** Hugging Face tensor name of each layer weight (read here, written by the exporter). */
+export const HF_LAYER_TENSORS: Record<keyof LlamaLayerWeights, string> = {
   attnNorm: 'input_layernorm.weight',
   wq: 'self_attn.q_proj.weight',
   wk: 'self_attn.k_proj.weight',
@@ -149,9 +149,9 @@ export function llamaWeightsFromSafetensors(
   };
   const layers = Array.from({ length: config.nLayers }, (_, l) => {
     const layer = {} as LlamaLayerWeights;
-    for (const key of Object.keys(LAYER_TENSORS) as (keyof LlamaLayerWeights)[]) {
+    for (const key of Object.keys(HF_LAYER_TENSORS) as (keyof LlamaLayerWeights)[]) {
       const [shape, why] = layerShapes[key];
-      layer[key] = take(`model.layers.${l}.${LAYER_TENSORS[key]}`, shape, why);
+      layer[key] = take(`model.layers.${l}.${HF_LAYER_TENSORS[key]}`, shape, why);
     }
     return layer;
   });

@@ -8,8 +8,9 @@
 
 import { join } from 'node:path';
 import { DspyError } from '@dspy-ts/core';
-import { kvDim, type LlamaConfig, type LlamaLayerWeights, type LlamaWeights } from '../model/llama-config.ts';
+import { type LlamaConfig, type LlamaLayerWeights, type LlamaWeights, layerShapes } from '../model/llama-config.ts';
 import { type SerializeLlama2cOptions, serializeLlama2cCheckpoint } from '../model/llama2c-checkpoint.ts';
+import { HF_LAYER_TENSORS } from '../model/load-hugging-face.ts';
 import { interleavedToRotateHalf } from '../model/rope-permute.ts';
 import { type SafetensorsDtype, type SafetensorsInput, serializeSafetensors } from '../model/safetensors.ts';
 import { llama2cToTokenizerJson } from '../tokenizer/llama2c-to-tokenizer-json.ts';
@@ -24,19 +25,6 @@ export interface ExportableModel {
   /** Weights (adapters already merged). */
   weights: LlamaWeights;
 }
-
-/** Hugging Face tensor name of each layer weight. */
-const HF_LAYER_NAMES: Record<keyof LlamaLayerWeights, string> = {
-  attnNorm: 'input_layernorm.weight',
-  wq: 'self_attn.q_proj.weight',
-  wk: 'self_attn.k_proj.weight',
-  wv: 'self_attn.v_proj.weight',
-  wo: 'self_attn.o_proj.weight',
-  ffnNorm: 'post_attention_layernorm.weight',
-  w1: 'mlp.gate_proj.weight',
-  w2: 'mlp.down_proj.weight',
-  w3: 'mlp.up_proj.weight',
-};
 
 /**
  * The weights as a llama2.c checkpoint (default version 0, the legacy format stories260K uses), readable by
@@ -54,30 +42,19 @@ export function exportLlama2c(model: ExportableModel, options: SerializeLlama2cO
 export function exportSafetensors(model: ExportableModel, options: { dtype?: SafetensorsDtype } = {}): Uint8Array {
   const { config, weights } = model;
   const dtype = options.dtype ?? 'F32';
-  const { dim, hiddenDim, vocabSize, nHeads, nKvHeads } = config;
-  const kv = kvDim(config);
-  const shapes: Record<keyof LlamaLayerWeights, number[]> = {
-    attnNorm: [dim],
-    wq: [dim, dim],
-    wk: [kv, dim],
-    wv: [kv, dim],
-    wo: [dim, dim],
-    ffnNorm: [dim],
-    w1: [hiddenDim, dim],
-    w2: [dim, hiddenDim],
-    w3: [hiddenDim, dim],
-  };
+  const { dim, vocabSize, nHeads, nKvHeads } = config;
+  const shapes = layerShapes(config);
   const toRotateHalf = (w: Float32Array, heads: number) =>
     config.ropeLayout === 'interleaved' ? interleavedToRotateHalf(w, heads, dim) : w;
   const tensors: Record<string, SafetensorsInput> = {
     'model.embed_tokens.weight': { shape: [vocabSize, dim], data: weights.tokenEmbedding, dtype },
   };
   weights.layers.forEach((layer, l) => {
-    for (const key of Object.keys(HF_LAYER_NAMES) as (keyof LlamaLayerWeights)[]) {
+    for (const key of Object.keys(HF_LAYER_TENSORS) as (keyof LlamaLayerWeights)[]) {
       let data = layer[key];
       if (key === 'wq') data = toRotateHalf(data, nHeads);
       if (key === 'wk') data = toRotateHalf(data, nKvHeads);
-      tensors[`model.layers.${l}.${HF_LAYER_NAMES[key]}`] = { shape: shapes[key], data, dtype };
+      tensors[`model.layers.${l}.${HF_LAYER_TENSORS[key]}`] = { shape: shapes[key], data, dtype };
     }
   });
   tensors['model.norm.weight'] = { shape: [dim], data: weights.finalNorm, dtype };
