@@ -161,6 +161,43 @@ describe.each(setups)('wasm backend ($label)', ({ options }) => {
     });
   });
 
+  it('reads resident inputs (from allocate) in place, with the same results as plain arrays', () => {
+    const [m, outDim, inDim, bs] = [300, 128, 96, 32];
+    const g = tensor(m * outDim, 60);
+    const x = tensor(m * inDim, 61);
+    const blocks: BlockIndex[] = [
+      { rowBlock: 1, colBlock: 2 },
+      { rowBlock: 3, colBlock: 0 },
+      { rowBlock: 1, colBlock: 1 },
+    ];
+    const rg = backend.allocate(m * outDim);
+    const rx = backend.allocate(m * inDim + 8);
+    try {
+      expect(Array.from(rg.subarray(0, 4))).toEqual([0, 0, 0, 0]);
+      rg.set(g);
+      rx.set(x, 8); // a subarray of a resident array is resident too
+      const rxView = rx.subarray(8);
+      expect(backend.isResident(rg) && backend.isResident(rxView)).toBe(true);
+      expect(backend.isResident(g)).toBe(false);
+      const want = backend.blockSparseWeightGrad(g, x, m, outDim, inDim, blocks, bs);
+      expect(backend.blockSparseWeightGrad(rg, rxView, m, outDim, inDim, blocks, bs)).toEqual(want);
+      expect(backend.blockSparseWeightGrad(rg, x, m, outDim, inDim, blocks, bs)).toEqual(want);
+      expect(backend.matmul(rg, rxView, outDim, m, inDim, { transA: true })).toEqual(
+        backend.matmul(g, x, outDim, m, inDim, { transA: true }),
+      );
+      const weight = tensor(inDim, 62);
+      const plain = backend.rmsnormForward(x, weight, m, inDim, 1e-5);
+      const resident = backend.rmsnormForward(rxView, weight, m, inDim, 1e-5);
+      expect(resident.y).toEqual(plain.y);
+      // The inputs are left as they were, and outputs are plain arrays.
+      expect(rg).toEqual(g);
+      expect(backend.isResident(resident.y)).toBe(false);
+    } finally {
+      backend.release(rg);
+      backend.release(rx);
+    }
+  });
+
   it('blockSparseWeightGrad rejects a block that starts outside the weight', () => {
     const g = tensor(4 * 32, 1);
     const x = tensor(4 * 32, 2);
@@ -379,6 +416,44 @@ describe('wasm backend lifecycle', () => {
         1e-6,
         1e-5,
       );
+    } finally {
+      await backend.dispose();
+    }
+  });
+
+  it('keeps resident arrays intact across calls and memory growth, reuses freed space, and rejects stale ones', async () => {
+    const backend = await createWasmBackend({ threads: 2, parallelThreshold: 0 });
+    try {
+      const a = backend.allocate(1000);
+      const b = backend.allocate(3000);
+      const c = backend.allocate(500);
+      const values = tensor(3000, 70);
+      b.set(values);
+      // Calls use the memory above the resident arrays, and a call this large grows it.
+      const n = 1500;
+      const big = tensor(n * n, 71);
+      const eye = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) eye[i * n + i] = 1;
+      expect(backend.matmul(big, eye, n, n, n)).toEqual(big);
+      expect(b).toEqual(values);
+      expect(backend.swigluForward(b, b)).toEqual(backend.swigluForward(values, values));
+
+      // Freed neighbours coalesce: a and b together make room for 4000 values at a's address.
+      backend.release(b);
+      backend.release(a);
+      const ab = backend.allocate(4000);
+      expect(ab.byteOffset).toBe(a.byteOffset);
+      expect(Array.from(ab.subarray(1000, 1004))).toEqual([0, 0, 0, 0]); // zero-filled again
+
+      // A released array is refused by kernels and by a second release instead of reading reused memory.
+      backend.release(c);
+      expect(() => backend.swigluForward(c, c)).toThrow(/released/);
+      expect(() => backend.release(c)).toThrow(KernelError);
+      expect(() => backend.release(new Float32Array(4))).toThrow(/does not live in its memory/);
+      expect(() => backend.release(ab.subarray(16))).toThrow(/not the start of a live allocation/);
+      backend.release(ab);
+      // With everything freed the region is empty again: the next allocation starts where the first did.
+      expect(backend.allocate(10).byteOffset).toBe(a.byteOffset);
     } finally {
       await backend.dispose();
     }

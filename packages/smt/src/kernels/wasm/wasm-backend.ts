@@ -1,8 +1,9 @@
 /**
  * The `wasm` kernel backend: AssemblyScript kernels compiled to WebAssembly with 128-bit SIMD, run on a shared
  * memory by the calling thread plus a pool of `worker_threads`. Matrix products are split by row (or column)
- * panels and the block-sparse weight gradient by blocks; everything else runs on the calling thread. Inputs are
- * copied into the wasm memory for each call and outputs copied back, so callers keep plain `Float32Array`s.
+ * panels and the block-sparse weight gradient by token rows; everything else runs on the calling thread. Inputs
+ * are copied into the wasm memory for each call and outputs copied back, so callers keep plain `Float32Array`s —
+ * except inputs that already live there: arrays from {@link WasmBackend.allocate} are read in place.
  *
  * @module
  */
@@ -41,6 +42,31 @@ export interface WasmBackend extends KernelBackend {
   readonly threads: number;
   /** The kernel build in use. */
   readonly variant: WasmKernelVariant;
+  /**
+   * A zero-filled array of `length` floats that lives in the backend's own memory. Kernels read such an array
+   * (or any subarray of it) in place, where a plain `Float32Array` input is copied into that memory on every call
+   * — which for large inputs and little arithmetic, such as the block-sparse weight gradient of a few blocks,
+   * costs as much as the arithmetic. Outputs are still returned as new plain arrays (or written into `out`, which
+   * may itself be resident). The array stays valid until {@link release} or {@link dispose}.
+   *
+   * @example
+   * ```ts
+   * const g = backend.allocate(m * outDim); // fill in place, e.g. g.set(upstreamGradient)
+   * const x = backend.allocate(m * inDim);
+   * const dS = backend.blockSparseWeightGrad(g, x, m, outDim, inDim, blocks, 64); // no copy of g or x
+   * backend.release(g);
+   * backend.release(x);
+   * ```
+   */
+  allocate(length: number): Float32Array;
+  /**
+   * Frees an array returned by {@link allocate}. Do not use it afterwards: while its space is free, kernels refuse
+   * it (they check that a resident input lies inside a live allocation), but once a later `allocate()` reuses the
+   * space they read whatever the new owner wrote there.
+   */
+  release(array: Float32Array): void;
+  /** Whether `array` lives in this backend's memory (returned by {@link allocate}, or a subarray of one). */
+  isResident(array: Float32Array): boolean;
   /** Stops the worker threads. The backend must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -211,6 +237,8 @@ class WasmKernelBackend implements WasmBackend {
   readonly #pool: ThreadPool | undefined;
   readonly #scratch: number[];
   readonly #parallelThreshold: number;
+  /** Every `SharedArrayBuffer` a resident array was created on (one per size the memory has grown to). */
+  readonly #residentBuffers = new WeakSet<ArrayBufferLike>();
   #disposed = false;
 
   constructor(
@@ -234,6 +262,41 @@ class WasmKernelBackend implements WasmBackend {
     if (this.#disposed) fail('The wasm backend was disposed; create a new one with createWasmBackend().');
     this.#heap.reset();
     return this.#heap;
+  }
+
+  allocate(length: number): Float32Array {
+    if (this.#disposed) fail('The wasm backend was disposed; create a new one with createWasmBackend().');
+    checkDim('length', length);
+    const ptr = this.#heap.allocResident(length * 4);
+    const array = this.#heap.f32(ptr, length);
+    array.fill(0);
+    this.#residentBuffers.add(array.buffer);
+    return array;
+  }
+
+  release(array: Float32Array): void {
+    if (!this.#residentBuffers.has(array.buffer) || !this.#heap.freeResident(array.byteOffset)) {
+      fail(
+        `release expects an array returned by this backend's allocate() and not yet released; got a ` +
+          `${array.length}-value array ${this.#residentBuffers.has(array.buffer) ? `at byte ${array.byteOffset} of the backend's memory that is not the start of a live allocation` : 'that does not live in its memory'}.`,
+      );
+    }
+  }
+
+  isResident(array: Float32Array): boolean {
+    return this.#residentBuffers.has(array.buffer) && this.#heap.isResident(array.byteOffset, array.byteLength);
+  }
+
+  /**
+   * The address of the first `length` values of `array` in wasm memory: the array itself when it is resident,
+   * else a fresh copy in this call's region.
+   */
+  #input(heap: WasmHeap, name: string, array: Float32Array, length: number): number {
+    if (!this.#residentBuffers.has(array.buffer)) return heap.copyInF32(array, length);
+    if (!heap.isResident(array.byteOffset, length * 4)) {
+      fail(`${name} is an array from allocate() that was released; allocate a new one.`);
+    }
+    return array.byteOffset;
   }
 
   /** Runs `op` over the given per-thread argument lists: serially when there is one, else on the pool. */
@@ -293,8 +356,8 @@ class WasmKernelBackend implements WasmBackend {
     if (accumulate && !out) fail('matmul with accumulate needs the `out` buffer to add into.');
     if (out) checkLength('out', out, m * n, `[m=${m}, n=${n}]`);
     const heap = this.#begin();
-    const pa = heap.copyInF32(a, m * k);
-    const pb = heap.copyInF32(b, k * n);
+    const pa = this.#input(heap, 'a', a, m * k);
+    const pb = this.#input(heap, 'b', b, k * n);
     const pc = accumulate && out ? heap.copyInF32(out, m * n) : heap.alloc(m * n * 4);
     this.#gemm(pa, transA, pb, transB, pc, m, k, n, accumulate);
     if (!out) return heap.readF32(pc, m * n);
@@ -328,8 +391,8 @@ class WasmKernelBackend implements WasmBackend {
     const work = size * m;
     const slices = this.#pool && work >= this.#parallelThreshold ? panelAlignedRowSlices(m, this.threads) : [];
     if (!this.#pool || slices.length < 2) {
-      const pg = heap.copyInF32(g, m * outDim);
-      const px = heap.copyInF32(x, m * inDim);
+      const pg = this.#input(heap, 'g', g, m * outDim);
+      const px = this.#input(heap, 'x', x, m * inDim);
       const po = heap.alloc(size * 4);
       this.#kernels.blockSparseWeightGrad(pg, px, po, m, outDim, inDim, pl, bs, 0, count, this.#scratch[0]!);
       return heap.readF32(po, size);
@@ -338,13 +401,20 @@ class WasmKernelBackend implements WasmBackend {
     // the partials are added in row order at the end. Splitting the reduction dimension lets the copy of the
     // inputs into wasm memory (which must happen on this thread, and costs as much as a sizeable share of the
     // arithmetic when few blocks are selected) overlap with the workers' arithmetic: each worker's rows are
-    // copied and posted before the next, and this thread copies and computes its own slice last.
-    const pg = heap.alloc(m * outDim * 4);
-    const px = heap.alloc(m * inDim * 4);
+    // copied and posted before the next, and this thread copies and computes its own slice last. A resident
+    // input (from allocate()) is read in place, with nothing to copy.
+    const gResident = this.#residentBuffers.has(g.buffer);
+    const xResident = this.#residentBuffers.has(x.buffer);
+    const pg = gResident ? this.#input(heap, 'g', g, m * outDim) : heap.alloc(m * outDim * 4);
+    const px = xResident ? this.#input(heap, 'x', x, m * inDim) : heap.alloc(m * inDim * 4);
     const outs = slices.map(() => heap.alloc(size * 4));
     const copyRows = (start: number, end: number): void => {
-      heap.f32(pg + start * outDim * 4, (end - start) * outDim).set(g.subarray(start * outDim, end * outDim));
-      heap.f32(px + start * inDim * 4, (end - start) * inDim).set(x.subarray(start * inDim, end * inDim));
+      if (!gResident) {
+        heap.f32(pg + start * outDim * 4, (end - start) * outDim).set(g.subarray(start * outDim, end * outDim));
+      }
+      if (!xResident) {
+        heap.f32(px + start * inDim * 4, (end - start) * inDim).set(x.subarray(start * inDim, end * inDim));
+      }
     };
     const argsFor = (t: number): number[] => {
       const [start, end] = slices[t]!;
@@ -389,7 +459,7 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('matrix', matrix, rows * cols, `[rows=${rows}, cols=${cols}]`);
     const heap = this.#begin();
     const scores = (rows / blockSize) * (cols / blockSize);
-    const pm = heap.copyInF32(matrix, rows * cols);
+    const pm = this.#input(heap, 'matrix', matrix, rows * cols);
     const pMeanAbs = heap.alloc(scores * 4);
     const pAbsMean = heap.alloc(scores * 4);
     this.#kernels.blockScores(pm, rows, cols, blockSize, pMeanAbs, pAbsMean);
@@ -408,8 +478,8 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('x', x, T * D, `[T=${T}, D=${D}]`);
     checkLength('weight', weight, D, `[D=${D}]`);
     const heap = this.#begin();
-    const px = heap.copyInF32(x, T * D);
-    const pw = heap.copyInF32(weight, D);
+    const px = this.#input(heap, 'x', x, T * D);
+    const pw = this.#input(heap, 'weight', weight, D);
     const py = heap.alloc(T * D * 4);
     const pr = heap.alloc(T * 4);
     this.#kernels.rmsnormForward(px, pw, py, pr, T, D, eps);
@@ -431,10 +501,10 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('weight', weight, D, `[D=${D}]`);
     checkLength('invRms', invRms, T, `[T=${T}]`);
     const heap = this.#begin();
-    const pdy = heap.copyInF32(dy, T * D);
-    const px = heap.copyInF32(x, T * D);
-    const pw = heap.copyInF32(weight, D);
-    const pr = heap.copyInF32(invRms, T);
+    const pdy = this.#input(heap, 'dy', dy, T * D);
+    const px = this.#input(heap, 'x', x, T * D);
+    const pw = this.#input(heap, 'weight', weight, D);
+    const pr = this.#input(heap, 'invRms', invRms, T);
     const pdx = heap.alloc(T * D * 4);
     const pdw = heap.alloc(D * 4);
     this.#kernels.rmsnormBackward(pdy, px, pw, pr, pdx, pdw, T, D);
@@ -497,9 +567,9 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('k', k, kvLen, `[S=${S}, nKvHeads=${nKvHeads}, headDim=${headDim}]`);
     checkLength('v', v, kvLen, `[S=${S}, nKvHeads=${nKvHeads}, headDim=${headDim}]`);
     const heap = this.#begin();
-    const pq = heap.copyInF32(q, qLen);
-    const pk = heap.copyInF32(k, kvLen);
-    const pv = heap.copyInF32(v, kvLen);
+    const pq = this.#input(heap, 'q', q, qLen);
+    const pk = this.#input(heap, 'k', k, kvLen);
+    const pv = this.#input(heap, 'v', v, kvLen);
     const po = heap.alloc(qLen * 4);
     const probsLen = nHeads * T * S;
     const pp = heap.alloc(probsLen * 4);
@@ -531,11 +601,11 @@ class WasmKernelBackend implements WasmBackend {
     checkLength('v', v, kvLen, `[T=${T}, nKvHeads=${nKvHeads}, headDim=${headDim}]`);
     checkLength('cache.probs', cache.probs, nHeads * T * T, `[nHeads=${nHeads}, T=${T}, T=${T}]`);
     const heap = this.#begin();
-    const pdo = heap.copyInF32(dOut, qLen);
-    const pq = heap.copyInF32(q, qLen);
-    const pk = heap.copyInF32(k, kvLen);
-    const pv = heap.copyInF32(v, kvLen);
-    const pp = heap.copyInF32(cache.probs, nHeads * T * T);
+    const pdo = this.#input(heap, 'dOut', dOut, qLen);
+    const pq = this.#input(heap, 'q', q, qLen);
+    const pk = this.#input(heap, 'k', k, kvLen);
+    const pv = this.#input(heap, 'v', v, kvLen);
+    const pp = this.#input(heap, 'probs', cache.probs, nHeads * T * T);
     const pdq = heap.alloc(qLen * 4);
     const pdk = heap.alloc(kvLen * 4);
     const pdv = heap.alloc(kvLen * 4);
@@ -548,8 +618,8 @@ class WasmKernelBackend implements WasmBackend {
     checkCovers('gate and up', [gate, up]);
     const n = gate.length;
     const heap = this.#begin();
-    const pg = heap.copyInF32(gate, n);
-    const pu = heap.copyInF32(up, n);
+    const pg = this.#input(heap, 'gate', gate, n);
+    const pu = this.#input(heap, 'up', up, n);
     const ph = heap.alloc(n * 4);
     this.#kernels.swigluForward(pg, pu, ph, n);
     return heap.readF32(ph, n);
@@ -559,9 +629,9 @@ class WasmKernelBackend implements WasmBackend {
     checkCovers('dh, gate and up', [dh, gate, up]);
     const n = dh.length;
     const heap = this.#begin();
-    const pdh = heap.copyInF32(dh, n);
-    const pg = heap.copyInF32(gate, n);
-    const pu = heap.copyInF32(up, n);
+    const pdh = this.#input(heap, 'dh', dh, n);
+    const pg = this.#input(heap, 'gate', gate, n);
+    const pu = this.#input(heap, 'up', up, n);
     const pdg = heap.alloc(n * 4);
     const pdu = heap.alloc(n * 4);
     this.#kernels.swigluBackward(pdh, pg, pu, pdg, pdu, n);
@@ -590,7 +660,7 @@ class WasmKernelBackend implements WasmBackend {
       }
     }
     const heap = this.#begin();
-    const pl = heap.copyInF32(logits, T * V);
+    const pl = this.#input(heap, 'logits', logits, T * V);
     const pt = heap.copyIn(targets.length === T ? targets : targets.subarray(0, T));
     const pm = mask ? heap.copyIn(mask.length === T ? mask : mask.subarray(0, T)) : 0;
     const pd = heap.alloc(T * V * 4);
@@ -604,7 +674,7 @@ class WasmKernelBackend implements WasmBackend {
     const n = param.length;
     const heap = this.#begin();
     const pp = heap.copyInF32(param, n);
-    const pg = heap.copyInF32(grad, n);
+    const pg = this.#input(heap, 'grad', grad, n);
     const pm = heap.copyInF32(m, n);
     const pv = heap.copyInF32(v, n);
     this.#adam(pp, pg, pm, pv, n, p);
@@ -654,7 +724,7 @@ class WasmKernelBackend implements WasmBackend {
       const n = (end - first) * area;
       const heap = this.#begin();
       const pp = heap.alloc(n * 4);
-      const pg = heap.copyInF32(grads.subarray(first * area), n);
+      const pg = this.#input(heap, 'grads', grads.subarray(first * area), n);
       const pm = heap.copyInF32(m.subarray(first * area), n);
       const pv = heap.copyInF32(v.subarray(first * area), n);
       // Entries of a ragged edge block outside the matrix are updated here but never written back.

@@ -1,7 +1,14 @@
 /**
- * A bump allocator over the shared wasm memory. Kernel calls are synchronous and never nested, so each call
- * resets the heap, allocates its inputs and outputs, and leaves the space for the next call: no frees, no
- * fragmentation, and the memory only grows to the largest call seen (wasm memory cannot shrink).
+ * The allocator of the shared wasm memory. It has two regions above the fixed base:
+ *
+ * - **resident** allocations, which live until they are freed: arrays a caller keeps in the backend's memory so
+ *   that kernels read them in place instead of copying them in on every call. First fit over a list of free
+ *   gaps, coalesced on free; the region shrinks when its last allocation is freed.
+ * - the **per-call** region above them: a bump allocator. Kernel calls are synchronous and never nested, so each
+ *   call resets it, allocates its inputs and outputs, and leaves the space for the next call — no frees, no
+ *   fragmentation. Resident allocations are made between calls, never during one, and move its start.
+ *
+ * The memory only grows, to the largest footprint seen (wasm memory cannot shrink).
  *
  * @module
  */
@@ -29,14 +36,80 @@ type TypedInput = Float32Array | Int32Array | Uint8Array;
 export class WasmHeap {
   /** The memory this heap allocates from. */
   readonly memory: WebAssembly.Memory;
-  readonly #base: number;
+  /** End of the resident region and start of the per-call region. */
+  #base: number;
   #top: number;
+  readonly #residentBase: number;
+  /** Live resident allocations: address → bytes reserved. */
+  readonly #resident = new Map<number, number>();
+  /** Free gaps inside the resident region: address → bytes, never adjacent to each other or to its end. */
+  readonly #gaps = new Map<number, number>();
 
   /** Creates a heap whose allocations start at byte `base` of `memory`. */
   constructor(memory: WebAssembly.Memory, base: number) {
     this.memory = memory;
-    this.#base = alignUp(base, ALIGN);
+    this.#residentBase = alignUp(base, ALIGN);
+    this.#base = this.#residentBase;
     this.#top = this.#base;
+  }
+
+  /**
+   * Reserves `bytes` bytes (64-byte aligned) that stay reserved until {@link freeResident}, growing the memory
+   * when needed, and returns their address. Must not be called while a kernel call is using the per-call region.
+   */
+  allocResident(bytes: number): number {
+    const size = alignUp(Math.max(1, bytes), ALIGN);
+    let fit: number | undefined;
+    for (const [ptr, gap] of this.#gaps) if (gap >= size && (fit === undefined || ptr < fit)) fit = ptr;
+    if (fit !== undefined) {
+      const gap = this.#gaps.get(fit) as number;
+      this.#gaps.delete(fit);
+      if (gap > size) this.#gaps.set(fit + size, gap - size);
+      this.#resident.set(fit, size);
+      return fit;
+    }
+    const ptr = this.#base;
+    this.#ensure(ptr + size);
+    this.#resident.set(ptr, size);
+    this.#base = ptr + size;
+    this.#top = this.#base;
+    return ptr;
+  }
+
+  /** Frees the resident allocation at `ptr`; returns false when there is none there. */
+  freeResident(ptr: number): boolean {
+    const size = this.#resident.get(ptr);
+    if (size === undefined) return false;
+    this.#resident.delete(ptr);
+    let start = ptr;
+    let end = ptr + size;
+    for (const [gapPtr, gap] of this.#gaps) {
+      if (gapPtr + gap === start) {
+        start = gapPtr;
+        this.#gaps.delete(gapPtr);
+      } else if (gapPtr === end) {
+        end += gap;
+        this.#gaps.delete(gapPtr);
+      }
+    }
+    if (end === this.#base) {
+      this.#base = start;
+      this.#top = start;
+    } else this.#gaps.set(start, end - start);
+    return true;
+  }
+
+  /** Whether `[ptr, ptr + bytes)` lies inside one live resident allocation. */
+  isResident(ptr: number, bytes: number): boolean {
+    for (const [start, size] of this.#resident) if (ptr >= start && ptr + bytes <= start + size) return true;
+    return false;
+  }
+
+  /** Bytes held by live resident allocations (gaps excluded). */
+  get residentBytes(): number {
+    let total = 0;
+    for (const size of this.#resident.values()) total += size;
+    return total;
   }
 
   /** Releases every allocation; call at the start of each kernel call. */
