@@ -8,6 +8,7 @@
  * Usage (after `npm run build`): node smt-kernels/matmul-bench.mjs [--quick] [--write]
  *   --quick  fewer repetitions (a smoke run)
  *   --write  also write smt-kernels/RESULTS.md
+ *   --sparse-only  only the block-sparse section (no matmul peers)
  * SMT_ENTRY=<module> imports the backends from another module than the built `@dspy-ts/smt` package.
  */
 import { writeFile } from 'node:fs/promises';
@@ -15,6 +16,7 @@ import os from 'node:os';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+const sparseOnly = args.has('--sparse-only');
 const smt = await import(process.env.SMT_ENTRY ?? '@dspy-ts/smt');
 const { createReferenceBackend, createWasmBackend, mulberry32, randomTensor } = smt;
 
@@ -166,7 +168,7 @@ out(
   `- Command (in \`bench/\`): \`${command}\`${process.env.SMT_ENTRY ? ` with SMT_ENTRY=${process.env.SMT_ENTRY}` : ''}`,
 );
 out(
-  '- Timing: matmul cells are medians (and min–max) of interleaved rounds — each round calls every fast peer once — after 2 warm-up calls each; the reference runs alone (1–3 calls). Block-sparse cells are medians of 15 interleaved rounds (one dense weight-gradient call, then five block-sparse calls) after warm-up. Inputs are `Float32Array`s; the wasm backend copies them into its memory and the result out on every call, tfjs keeps its tensors resident and includes `dataSync()`.',
+  '- Timing: matmul cells are medians (and min–max) of interleaved rounds — each round calls every fast peer once — after 2 warm-up calls each; the reference runs alone (1–3 calls). Block-sparse cells are medians of 15 interleaved rounds (one dense weight-gradient call, then five block-sparse calls) after warm-up. Matmul inputs are plain `Float32Array`s, which the wasm backend copies into its memory, and the result out, on every call; tfjs keeps its tensors resident and includes `dataSync()`. The block-sparse section measures both plain and resident inputs.',
 );
 out();
 
@@ -196,69 +198,71 @@ const peers = [
   ort,
 ];
 
-out('## Dense matmul C = A·B, square n×n (GFLOP/s = 2n³ / time)');
-out();
-out(`| backend | ${sizes.map((n) => `n=${n}`).join(' | ')} |`);
-out(`|---|${sizes.map(() => '---:').join('|')}|`);
-const results = new Map();
-const cells = new Map(peers.map((peer) => [peer.label, []]));
-for (const n of sizes) {
-  // The reference is slow and measured alone; the fast peers are measured in interleaved rounds (one call each
-  // per round), so load changes on a shared machine hit every peer alike instead of biasing one of them.
-  const fast = [];
-  for (const peer of peers) {
-    if (!peer.prepare) continue;
-    const job = peer.prepare(n, n);
-    if (peer.label.startsWith('smt reference')) {
-      const opts = { warmup: n >= 1024 ? 0 : 1, runs: n >= 1024 || quick ? 1 : 3, budgetMs: 1 };
-      const { ms, runs } = timeMedian(job.run, opts);
-      results.set(`${peer.label}@${n}`, ms);
-      cells.get(peer.label).push(`${fmt(gflops(n, ms))} (${fmt(ms, 2)} ms${runs === 1 ? ', 1 run' : ''})`);
-    } else {
-      fast.push({ peer, job, times: [] });
-    }
-  }
-  const call = async ({ job }) => (job.runAsync ? job.runAsync() : job.run());
-  for (const entry of fast) for (let i = 0; i < 2; i++) await call(entry);
-  const rounds = quick ? 3 : n >= 1024 ? 9 : 15;
-  for (let r = 0; r < rounds; r++) {
-    for (const entry of fast) {
-      const t0 = performance.now();
-      await call(entry);
-      entry.times.push(performance.now() - t0);
-    }
-  }
-  for (const { peer, job, times } of fast) {
-    job.dispose();
-    times.sort((a, b) => a - b);
-    const ms = times[times.length >> 1];
-    const spread = `${fmt(times[0], 2)}–${fmt(times[times.length - 1], 2)}`;
-    results.set(`${peer.label}@${n}`, ms);
-    cells.get(peer.label).push(`${fmt(gflops(n, ms))} (${fmt(ms, 2)} ms; ${spread})`);
-  }
-}
-for (const peer of peers) {
-  const row = peer.prepare ? cells.get(peer.label) : sizes.map(() => '–');
-  out(`| ${peer.label} | ${row.join(' | ')} |`);
-}
-out();
-
-const tfLabel = tfjs.label;
-if (tfjs.prepare) {
-  out('Ratios against tfjs-backend-wasm in this run (time_tfjs / time_smt; > 1 means smt is faster):');
+if (!sparseOnly) {
+  out('## Dense matmul C = A·B, square n×n (GFLOP/s = 2n³ / time)');
   out();
-  out(`| smt backend | ${sizes.map((n) => `n=${n}`).join(' | ')} |`);
+  out(`| backend | ${sizes.map((n) => `n=${n}`).join(' | ')} |`);
   out(`|---|${sizes.map(() => '---:').join('|')}|`);
-  for (const peer of peers.slice(1, 3)) {
-    const cells = sizes.map((n) => `${fmt(results.get(`${tfLabel}@${n}`) / results.get(`${peer.label}@${n}`), 2)}×`);
-    out(`| ${peer.label} | ${cells.join(' | ')} |`);
+  const results = new Map();
+  const cells = new Map(peers.map((peer) => [peer.label, []]));
+  for (const n of sizes) {
+    // The reference is slow and measured alone; the fast peers are measured in interleaved rounds (one call each
+    // per round), so load changes on a shared machine hit every peer alike instead of biasing one of them.
+    const fast = [];
+    for (const peer of peers) {
+      if (!peer.prepare) continue;
+      const job = peer.prepare(n, n);
+      if (peer.label.startsWith('smt reference')) {
+        const opts = { warmup: n >= 1024 ? 0 : 1, runs: n >= 1024 || quick ? 1 : 3, budgetMs: 1 };
+        const { ms, runs } = timeMedian(job.run, opts);
+        results.set(`${peer.label}@${n}`, ms);
+        cells.get(peer.label).push(`${fmt(gflops(n, ms))} (${fmt(ms, 2)} ms${runs === 1 ? ', 1 run' : ''})`);
+      } else {
+        fast.push({ peer, job, times: [] });
+      }
+    }
+    const call = async ({ job }) => (job.runAsync ? job.runAsync() : job.run());
+    for (const entry of fast) for (let i = 0; i < 2; i++) await call(entry);
+    const rounds = quick ? 3 : n >= 1024 ? 9 : 15;
+    for (let r = 0; r < rounds; r++) {
+      for (const entry of fast) {
+        const t0 = performance.now();
+        await call(entry);
+        entry.times.push(performance.now() - t0);
+      }
+    }
+    for (const { peer, job, times } of fast) {
+      job.dispose();
+      times.sort((a, b) => a - b);
+      const ms = times[times.length >> 1];
+      const spread = `${fmt(times[0], 2)}–${fmt(times[times.length - 1], 2)}`;
+      results.set(`${peer.label}@${n}`, ms);
+      cells.get(peer.label).push(`${fmt(gflops(n, ms))} (${fmt(ms, 2)} ms; ${spread})`);
+    }
   }
-  const ratio = results.get(`${tfLabel}@1024`) / results.get(`${peers[2].label}@1024`);
+  for (const peer of peers) {
+    const row = peer.prepare ? cells.get(peer.label) : sizes.map(() => '–');
+    out(`| ${peer.label} | ${row.join(' | ')} |`);
+  }
   out();
-  out(
-    `Target (wasm, 2 threads, n=1024 ≥ 1.5× tfjs-backend-wasm): **${ratio >= 1.5 ? 'met' : 'not met'}** (${fmt(ratio, 2)}×).`,
-  );
-  out();
+
+  const tfLabel = tfjs.label;
+  if (tfjs.prepare) {
+    out('Ratios against tfjs-backend-wasm in this run (time_tfjs / time_smt; > 1 means smt is faster):');
+    out();
+    out(`| smt backend | ${sizes.map((n) => `n=${n}`).join(' | ')} |`);
+    out(`|---|${sizes.map(() => '---:').join('|')}|`);
+    for (const peer of peers.slice(1, 3)) {
+      const cells = sizes.map((n) => `${fmt(results.get(`${tfLabel}@${n}`) / results.get(`${peer.label}@${n}`), 2)}×`);
+      out(`| ${peer.label} | ${cells.join(' | ')} |`);
+    }
+    const ratio = results.get(`${tfLabel}@1024`) / results.get(`${peers[2].label}@1024`);
+    out();
+    out(
+      `Target (wasm, 2 threads, n=1024 ≥ 1.5× tfjs-backend-wasm): **${ratio >= 1.5 ? 'met' : 'not met'}** (${fmt(ratio, 2)}×).`,
+    );
+    out();
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------- SMT
@@ -280,38 +284,98 @@ out(
   `G [m=${m}, out=${outDim}], X [m=${m}, in=${inDim}], blocks ${bs}×${bs}: ${selected} of ${totalBlocks} selected (${fmt((100 * selected) / totalBlocks, 2)} %). Dense = \`matmul(G, X, out, m, in, { transA: true })\` (the full dW = Gᵀ·X); sparse = \`blockSparseWeightGrad\`. Target: sparse ≤ 1.5 × ${fmt((100 * selected) / totalBlocks, 2)} % of dense = ${fmt((150 * selected) / totalBlocks, 2)} % of the dense time.`,
 );
 out();
-out('| backend | dense dW (ms) | block-sparse dS (ms) | sparse / dense | target met |');
-out('|---|---:|---:|---:|---|');
+out(
+  'Two ways to pass G and X: as plain `Float32Array`s, which the wasm backend copies into its memory on every call (4 MiB here, whatever the block count), or as resident arrays from `backend.allocate()`, which kernels read in place — as a training loop keeps its activations. Both the dense and the sparse call get the same kind of input in each row.',
+);
+out();
+out('| backend | inputs | dense dW (ms) | block-sparse dS (ms) | sparse / dense | target met |');
+out('|---|---|---:|---:|---:|---|');
+const median = (times) => [...times].sort((a, b) => a - b)[times.length >> 1];
+const limit = (1.5 * selected) / totalBlocks;
+const residentCopy = (backend, data) => {
+  const array = backend.allocate(data.length);
+  array.set(data);
+  return array;
+};
+const scalingRows = [];
 for (const [label, backend] of [
   [`smt wasm, 1 thread`, wasm1],
   [`smt wasm, 2 threads`, wasm2],
 ]) {
-  // Dense and sparse calls are interleaved (one dense call, then five sparse ones, per round), so a change in the
-  // machine's load hits both sides of the ratio alike; medians over all rounds.
-  const denseCall = () => backend.matmul(g, x, outDim, m, inDim, { transA: true });
-  const sparseCall = () => backend.blockSparseWeightGrad(g, x, m, outDim, inDim, blocks, bs);
-  for (let i = 0; i < 2; i++) denseCall();
-  for (let i = 0; i < 5; i++) sparseCall();
-  const denseTimes = [];
-  const sparseTimes = [];
-  const rounds = quick ? 3 : 15;
-  for (let round = 0; round < rounds; round++) {
-    let t0 = performance.now();
-    denseCall();
-    denseTimes.push(performance.now() - t0);
-    for (let i = 0; i < 5; i++) {
-      t0 = performance.now();
-      sparseCall();
-      sparseTimes.push(performance.now() - t0);
+  const rg = residentCopy(backend, g);
+  const rx = residentCopy(backend, x);
+  for (const [inputs, gIn, xIn] of [
+    ['plain arrays (copied per call)', g, x],
+    ['resident (`allocate()`)', rg, rx],
+  ]) {
+    // Dense and sparse calls are interleaved (one dense call, then five sparse ones, per round), so a change in
+    // the machine's load hits both sides of the ratio alike; medians over all rounds.
+    const denseCall = () => backend.matmul(gIn, xIn, outDim, m, inDim, { transA: true });
+    const sparseCall = () => backend.blockSparseWeightGrad(gIn, xIn, m, outDim, inDim, blocks, bs);
+    for (let i = 0; i < 2; i++) denseCall();
+    for (let i = 0; i < 5; i++) sparseCall();
+    const denseTimes = [];
+    const sparseTimes = [];
+    const rounds = quick ? 3 : 15;
+    for (let round = 0; round < rounds; round++) {
+      let t0 = performance.now();
+      denseCall();
+      denseTimes.push(performance.now() - t0);
+      for (let i = 0; i < 5; i++) {
+        t0 = performance.now();
+        sparseCall();
+        sparseTimes.push(performance.now() - t0);
+      }
     }
+    const dense = median(denseTimes);
+    const sparse = median(sparseTimes);
+    const ratio = sparse / dense;
+    out(
+      `| ${label} | ${inputs} | ${fmt(dense, 2)} | ${fmt(sparse, 3)} | ${fmt(100 * ratio, 2)} % | ${ratio <= limit ? 'yes' : 'no'} (≤ ${fmt(100 * limit, 2)} %) |`,
+    );
   }
-  const median = (times) => [...times].sort((a, b) => a - b)[times.length >> 1];
-  const dense = { ms: median(denseTimes) };
-  const sparse = { ms: median(sparseTimes) };
-  const ratio = sparse.ms / dense.ms;
-  const limit = (1.5 * selected) / totalBlocks;
+  // Time against block count (resident inputs): the first `count` of a fixed random order of all blocks.
+  const order = [
+    ...blocks,
+    ...Array.from({ length: totalBlocks }, (_, key) => key)
+      .filter((key) => !keys.has(key))
+      .map((key) => ({ rowBlock: Math.floor(key / (inDim / bs)), colBlock: key % (inDim / bs) })),
+  ];
+  const cells = [];
+  for (const count of [1, 4, 13, 26, 52]) {
+    const subset = order.slice(0, count);
+    const call = () => backend.blockSparseWeightGrad(rg, rx, m, outDim, inDim, subset, bs);
+    for (let i = 0; i < 3; i++) call();
+    const times = [];
+    for (let i = 0; i < (quick ? 5 : 31); i++) {
+      const t0 = performance.now();
+      call();
+      times.push(performance.now() - t0);
+    }
+    cells.push([count, median(times)]);
+  }
+  scalingRows.push([label, cells]);
+  backend.release(rg);
+  backend.release(rx);
+}
+out();
+out(
+  'Block-sparse time against the number of selected blocks (resident inputs; median ms; a least-squares line through the points gives the fixed cost per call and the cost per block):',
+);
+out();
+out(
+  `| backend | ${scalingRows[0][1].map(([count]) => `${count} block${count === 1 ? '' : 's'}`).join(' | ')} | fixed + per block |`,
+);
+out(`|---|${scalingRows[0][1].map(() => '---:').join('|')}|---|`);
+for (const [label, cells] of scalingRows) {
+  const n = cells.length;
+  const mx = cells.reduce((s, [c]) => s + c, 0) / n;
+  const my = cells.reduce((s, [, t]) => s + t, 0) / n;
+  const slope =
+    cells.reduce((s, [c, t]) => s + (c - mx) * (t - my), 0) / cells.reduce((s, [c]) => s + (c - mx) ** 2, 0);
+  const intercept = my - slope * mx;
   out(
-    `| ${label} | ${fmt(dense.ms, 2)} | ${fmt(sparse.ms, 3)} | ${fmt(100 * ratio, 2)} % | ${ratio <= limit ? 'yes' : 'no'} (≤ ${fmt(100 * limit, 2)} %) |`,
+    `| ${label} | ${cells.map(([, t]) => fmt(t, 3)).join(' | ')} | ${fmt(intercept, 3)} ms + ${fmt(slope, 4)} ms × blocks |`,
   );
 }
 out();
