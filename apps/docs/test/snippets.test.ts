@@ -273,6 +273,10 @@ describe('runnable snippets', () => {
     expect(await runSnippet('kernels')).toEqual(['reference 2048 2048 2048']);
   });
 
+  it('kernels-resident: the block-sparse gradient over arrays resident in the wasm memory', async () => {
+    expect(await runSnippet('kernels-resident')).toEqual(['true false 8192']);
+  });
+
   const storiesDir = process.env.STORIES260K_DIR ?? join(repoDir, '..', 'shared', 'models', 'stories260K');
   it.skipIf(!existsSync(join(storiesDir, 'stories260K.bin')))(
     'local-model: generates with stories260K and serves it as an LM',
