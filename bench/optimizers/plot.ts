@@ -13,6 +13,7 @@ const COLORS: Record<string, string> = {
   'mipro-uniform': '#9467bd',
   simba: '#2ca02c',
   gepa: '#d62728',
+  'gepa-labeled': '#ff7f0e',
   'gepa-score-only': '#ff9896',
 };
 
@@ -31,9 +32,9 @@ export function renderSvg(
     differences?: boolean;
   },
 ): string {
-  const W = 820;
+  const W = 900;
   const H = 500;
-  const m = { left: 64, right: 230, top: 62, bottom: 56 };
+  const m = { left: 64, right: 310, top: 62, bottom: 56 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const all = series.flatMap((s) => s.points);

@@ -18,6 +18,7 @@ import {
   COPRO,
   fullEvalCount,
   GEPA,
+  LabeledFewShot,
   MIPROv2,
   type MIPROv2Compiled,
   SeededRandom,
@@ -28,10 +29,13 @@ import {
   describeProgram,
   exactMatch,
   expectedAccuracy,
+  FORMAT_PHRASE,
   feedbackMetric,
   makeTask,
   overrideWorld,
+  rulePhrase,
   type Task,
+  topicOf,
   WORLD,
   WorldLM,
 } from './world.ts';
@@ -42,7 +46,10 @@ const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '5' },
     budgets: { type: 'string', default: '250,500,1000,2000' },
-    optimizers: { type: 'string', default: 'random-search,copro,mipro,mipro-uniform,simba,gepa,gepa-score-only' },
+    optimizers: {
+      type: 'string',
+      default: 'random-search,copro,mipro,mipro-uniform,simba,gepa,gepa-labeled,gepa-score-only',
+    },
     out: { type: 'string', default: join(here, 'RESULTS.md') },
     svg: { type: 'string', default: join(here, 'search-efficiency.svg') },
     json: { type: 'string', default: join(here, 'results.json') },
@@ -99,6 +106,13 @@ interface OptimizerSpec {
 }
 
 const student = () => new Predict('ticket -> queue');
+/** Random search's `maxLabeledDemos` (DSPy's default), also the demos `gepa-labeled` starts from. */
+const LABELED_K = 16;
+const GEPA_LABELS = {
+  gepa: 'GEPA',
+  'gepa-score-only': 'GEPA (score-only metric)',
+  'gepa-labeled': 'GEPA on the labeled few-shot program',
+} as const;
 const noProgress = { displayProgress: false } as const;
 
 /** MIPROv2's candidate count per budget (the trial count is what the budget search scales). */
@@ -199,7 +213,7 @@ const SPECS: OptimizerSpec[] = [
       // DSPy's defaults: up to 4 bootstrapped demos, 16 demos in all.
       const optimizer = new BootstrapFewShotWithRandomSearch({ metric: exactMatch, numCandidatePrograms: n });
       return {
-        settings: `numCandidatePrograms=${n} (+3 fixed candidates), maxBootstrappedDemos=4, maxLabeledDemos=16`,
+        settings: `numCandidatePrograms=${n} (+3 fixed candidates), maxBootstrappedDemos=4, maxLabeledDemos=${LABELED_K}`,
         compile: (s) => optimizer.compile(s, { trainset: task.trainset, valset: task.valset, ...noProgress }),
       };
     },
@@ -270,23 +284,33 @@ const SPECS: OptimizerSpec[] = [
       };
     },
   },
-  ...(['gepa', 'gepa-score-only'] as const).map(
+  ...(['gepa', 'gepa-labeled', 'gepa-score-only'] as const).map(
     (id): OptimizerSpec => ({
       id,
-      label: id === 'gepa' ? 'GEPA' : 'GEPA (score-only metric)',
+      label: GEPA_LABELS[id],
       // Cache hits make metric calls cheaper than paid calls, so the search goes up to twice the budget.
       range: (budget) => [Math.min(budget, Math.max(46, Math.floor(budget * 0.6))), 2 * budget],
       plan: (task, _budget, maxMetricCalls, lms) => {
         if (!gepaModule) return undefined;
         const optimizer = new gepaModule.GEPA({
-          metric: id === 'gepa' ? feedbackMetric : (example, prediction) => (exactMatch(example, prediction) ? 1 : 0),
+          metric:
+            id === 'gepa-score-only'
+              ? (example, prediction) => (exactMatch(example, prediction) ? 1 : 0)
+              : feedbackMetric,
           reflectionLM: lms.prompt,
           maxMetricCalls,
           seed: task.seed,
         });
+        const settings = `maxMetricCalls=${maxMetricCalls}, reflectionMinibatchSize=3, merge on`;
+        const sets = { trainset: task.trainset, valset: task.valset, ...noProgress };
+        if (id !== 'gepa-labeled') return { settings, compile: (s) => optimizer.compile(s, sets) };
+        // GEPA rewrites instructions only and keeps the student's demos: the student is first given 16 labeled
+        // demos by LabeledFewShot (no LM call; k and seed as random search's labeled-only candidate, so the very
+        // same demos), as a user with a labeled trainset would run it.
+        const labeled = new LabeledFewShot({ k: LABELED_K });
         return {
-          settings: `maxMetricCalls=${maxMetricCalls}, reflectionMinibatchSize=3, merge on`,
-          compile: (s) => optimizer.compile(s, { trainset: task.trainset, valset: task.valset, ...noProgress }),
+          settings: `${settings}; student = LabeledFewShot(k=${LABELED_K}) on the trainset, so it carries ${LABELED_K} labeled demos (0 calls)`,
+          compile: async (s) => optimizer.compile(await labeled.compile(s, { trainset: task.trainset }), sets),
         };
       },
     }),
@@ -599,14 +623,18 @@ lines.push(
     'distinguishable from 0 with this many seeds.',
   '',
 );
+/** The optimizers whose verdict against random search opens the summary. */
+const VERDICT_IDS = ['mipro', 'gepa', 'gepa-labeled'];
 const statements: [string, string, string][] = [
   ['mipro', 'random-search', 'MIPROv2 vs random search (BootstrapRS)'],
   ['gepa', 'random-search', 'GEPA vs random search (BootstrapRS)'],
+  ['gepa-labeled', 'random-search', 'GEPA on the labeled few-shot program vs random search (BootstrapRS)'],
+  ['gepa-labeled', 'gepa', 'GEPA on the labeled few-shot program vs GEPA on the zero-shot program'],
   ['mipro-uniform', 'random-search', 'MIPROv2 candidates with uniform search vs random search (BootstrapRS)'],
   ['mipro', 'mipro-uniform', 'TPE vs uniform sampling of the same MIPROv2 candidates'],
 ];
 // The plain verdicts first: at which budgets MIPROv2 and GEPA beat, tie with or lose to random search.
-for (const id of ['mipro', 'gepa']) {
+for (const id of VERDICT_IDS) {
   const sentence = verdictSentence(rows, id, budgets);
   if (sentence) lines.push(sentence, '');
 }
@@ -618,7 +646,7 @@ for (const file of compareFiles) {
   if (!sameWorld || otherSeeds.length <= seeds.length) continue;
   const otherBudgets = other.budgets ?? [...new Set(other.rows.map((r) => r.budget))].sort((a, b) => a - b);
   lines.push(`With ${otherSeeds.length} seeds (\`${relative(here, file)}\`, same world and settings):`, '');
-  for (const id of ['mipro', 'gepa']) {
+  for (const id of VERDICT_IDS) {
     const sentence = verdictSentence(other.rows, id, otherBudgets);
     if (sentence) lines.push(sentence, '');
   }
@@ -673,6 +701,44 @@ lines.push(
   )}; demos of every topic without rules ${f1(100 * WORLD.pKnowDemo * WORLD.pFormatDemos)}; both ${f1(
     100 * WORLD.pKnowBoth * WORLD.pFormatBoth,
   )}.`,
+  '',
+);
+// What the training data allows: rules can only be learned for topics the trainset shows, and the labeled
+// few-shot program is random search's labeled-only candidate and `gepa-labeled`'s starting point.
+const ceilings = await Promise.all(
+  seeds.map(async (seed) => {
+    const task = makeTask(seed);
+    const topics = [...new Set(task.trainset.map((e) => topicOf(String(e.ticket))))].filter(
+      (t): t is string => t !== undefined,
+    );
+    const instructions = [
+      student().signature.instructions,
+      ...topics.map((t) => rulePhrase(t, task.codes[t] as string)),
+      FORMAT_PHRASE,
+    ].join(' ');
+    const rules = student();
+    rules.signature = rules.signature.withInstructions(instructions);
+    const labeled = await new LabeledFewShot({ k: LABELED_K }).compile(student(), { trainset: task.trainset });
+    const both = labeled.deepCopy();
+    both.signature = both.signature.withInstructions(instructions);
+    return {
+      train: task.trainset.length,
+      topics: topics.length,
+      rules: expectedAccuracy(task, rules, task.testset),
+      labeled: expectedAccuracy(task, labeled, task.testset),
+      labeledTopics: describeProgram(task, labeled).demoTopics,
+      both: expectedAccuracy(task, both, task.testset),
+    };
+  }),
+);
+lines.push(
+  `What the training data allows (test set, mean over the ${seeds.length} seeds): the ` +
+    `${Math.round(mean(ceilings.map((c) => c.train)))} training tickets show ${f1(mean(ceilings.map((c) => c.topics)))} of the ${WORLD.topics.length} topics; right ` +
+    `rules for every topic they show and the format phrase score ${f1(mean(ceilings.map((c) => c.rules)))}; the ` +
+    `labeled few-shot program (\`LabeledFewShot\` with k=${LABELED_K}: random search's labeled-only candidate and ` +
+    `the student of GEPA on the labeled few-shot program; its demos show ` +
+    `${f1(mean(ceilings.map((c) => c.labeledTopics)))} topics) scores ${f1(mean(ceilings.map((c) => c.labeled)))}, ` +
+    `and with those rules and the format phrase added ${f1(mean(ceilings.map((c) => c.both)))}.`,
   '',
 );
 
@@ -801,7 +867,7 @@ if (compareFiles.length > 0) {
       lines.push(`| ${labels[id]} | ${cells.join(' | ')} |`);
     }
     lines.push('');
-    for (const id of ['mipro', 'gepa']) {
+    for (const id of VERDICT_IDS) {
       const sentence = verdictSentence(other.rows, id, otherBudgets);
       if (sentence) lines.push(sentence, '');
     }
