@@ -57,7 +57,28 @@ function transpose4x4Store(r0: v128, r1: v128, r2: v128, r3: v128, dst: usize, s
  * `s·MR·kc + p·MR + r`, zero-padded to a multiple of MR rows.
  */
 function packA(ap: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, mc: i32, kc: i32): void {
-  for (let is = 0; is < mc; is += MR) {
+  let first = 0;
+  if (transA) {
+    // Four full strips at a time: one depth step of them is 16 contiguous floats, a whole 64-byte cache line, so
+    // every line of A is read once. One strip at a time would read a quarter of each line per pass, and with a
+    // leading dimension that is a multiple of 4 KiB the lines of one pass share a few L1 sets and are evicted
+    // before the next pass reads the rest.
+    const step = (<usize>lda) << 2;
+    const strip = (<usize>(MR * kc)) << 2;
+    for (; first + 4 * MR <= mc; first += 4 * MR) {
+      let src = a + ((<usize>p0 * <usize>lda + <usize>(i0 + first)) << 2);
+      let dst = ap + ((<usize>first * <usize>kc) << 2);
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst + strip, v128.load(src, 16));
+        v128.store(dst + 2 * strip, v128.load(src, 32));
+        v128.store(dst + 3 * strip, v128.load(src, 48));
+        src += step;
+        dst += 16;
+      }
+    }
+  }
+  for (let is = first; is < mc; is += MR) {
     const mr = imin(MR, mc - is);
     let dst = ap + ((<usize>is * <usize>kc) << 2);
     if (transA) {
@@ -121,7 +142,25 @@ function packA(ap: usize, a: usize, lda: i32, transA: bool, i0: i32, p0: i32, mc
  * `s·NR·kc + p·NR + j`, zero-padded to a multiple of NR columns.
  */
 function packB(bp: usize, b: usize, ldb: i32, transB: bool, p0: i32, j0: i32, kc: i32, nc: i32): void {
-  for (let js = 0; js < nc; js += NR) {
+  let first = 0;
+  if (!transB) {
+    // Two full strips at a time, for the reason given in packA: a depth step of them is one 64-byte line of B.
+    const step = (<usize>ldb) << 2;
+    const strip = (<usize>(NR * kc)) << 2;
+    for (; first + 2 * NR <= nc; first += 2 * NR) {
+      let src = b + ((<usize>p0 * <usize>ldb + <usize>(j0 + first)) << 2);
+      let dst = bp + ((<usize>first * <usize>kc) << 2);
+      for (let p = 0; p < kc; p++) {
+        v128.store(dst, v128.load(src));
+        v128.store(dst, v128.load(src, 16), 16);
+        v128.store(dst + strip, v128.load(src, 32));
+        v128.store(dst + strip, v128.load(src, 48), 16);
+        src += step;
+        dst += 32;
+      }
+    }
+  }
+  for (let js = first; js < nc; js += NR) {
     const nr = imin(NR, nc - js);
     let dst = bp + ((<usize>js * <usize>kc) << 2);
     if (!transB) {
