@@ -10,6 +10,7 @@ const COLORS: Record<string, string> = {
   'random-search': '#555555',
   copro: '#8c6d31',
   mipro: '#1f77b4',
+  'mipro-16': '#17becf',
   'mipro-uniform': '#9467bd',
   simba: '#2ca02c',
   gepa: '#d62728',

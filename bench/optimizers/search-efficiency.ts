@@ -48,7 +48,7 @@ const { values: args } = parseArgs({
     budgets: { type: 'string', default: '250,500,1000,2000' },
     optimizers: {
       type: 'string',
-      default: 'random-search,copro,mipro,mipro-uniform,simba,gepa,gepa-labeled,gepa-score-only',
+      default: 'random-search,copro,mipro,mipro-16,mipro-uniform,simba,gepa,gepa-labeled,gepa-score-only',
     },
     out: { type: 'string', default: join(here, 'RESULTS.md') },
     svg: { type: 'string', default: join(here, 'search-efficiency.svg') },
@@ -120,8 +120,13 @@ const miproCandidates = (budget: number) => Math.min(12, Math.max(4, Math.round(
 const MIPRO_MINIBATCH = 20;
 const MIPRO_FULL_EVAL_STEPS = 5;
 
-function makeMipro(task: Task, budget: number, lms: { task: WorldLM; prompt: WorldLM }): MIPROv2 {
-  // DSPy's defaults: up to 4 bootstrapped and 4 labeled demos per demo set.
+function makeMipro(
+  task: Task,
+  budget: number,
+  lms: { task: WorldLM; prompt: WorldLM },
+  maxLabeledDemos?: number,
+): MIPROv2 {
+  // DSPy's defaults: up to 4 bootstrapped and 4 labeled demos per demo set (`maxLabeledDemos` overrides the latter).
   return new MIPROv2({
     metric: exactMatch,
     promptModel: lms.prompt,
@@ -129,6 +134,7 @@ function makeMipro(task: Task, budget: number, lms: { task: WorldLM; prompt: Wor
     auto: null,
     numCandidates: miproCandidates(budget),
     seed: task.seed,
+    ...(maxLabeledDemos === undefined ? {} : { maxLabeledDemos }),
   });
 }
 
@@ -232,26 +238,32 @@ const SPECS: OptimizerSpec[] = [
       };
     },
   },
-  {
-    id: 'mipro',
-    label: 'MIPROv2',
-    range: (budget) => [1, Math.ceil(budget / 4)],
-    plan: (task, budget, numTrials, lms) => {
-      const optimizer = makeMipro(task, budget, lms);
-      return {
-        settings: `numCandidates=${miproCandidates(budget)}, numTrials=${numTrials}, minibatchSize=${MIPRO_MINIBATCH}`,
-        compile: (s) =>
-          optimizer.compile(s, {
-            trainset: task.trainset,
-            valset: task.valset,
-            numTrials,
-            minibatchSize: MIPRO_MINIBATCH,
-            minibatchFullEvalSteps: MIPRO_FULL_EVAL_STEPS,
-            ...noProgress,
-          }),
-      };
-    },
-  },
+  ...(['mipro', 'mipro-16'] as const).map(
+    (id): OptimizerSpec => ({
+      id,
+      // `mipro-16` gets random search's demo settings (16 demos, up to 4 of them bootstrapped) instead of DSPy's
+      // MIPROv2 default of 4 + 4, so that the two search the same demo sets and differ in the instructions.
+      label: id === 'mipro' ? 'MIPROv2' : `MIPROv2 with ${LABELED_K} labeled demos`,
+      range: (budget) => [1, Math.ceil(budget / 4)],
+      plan: (task, budget, numTrials, lms) => {
+        const optimizer = makeMipro(task, budget, lms, id === 'mipro' ? undefined : LABELED_K);
+        return {
+          settings:
+            `numCandidates=${miproCandidates(budget)}, numTrials=${numTrials}, minibatchSize=${MIPRO_MINIBATCH}` +
+            (id === 'mipro' ? '' : `, maxLabeledDemos=${LABELED_K}, maxBootstrappedDemos=4`),
+          compile: (s) =>
+            optimizer.compile(s, {
+              trainset: task.trainset,
+              valset: task.valset,
+              numTrials,
+              minibatchSize: MIPRO_MINIBATCH,
+              minibatchFullEvalSteps: MIPRO_FULL_EVAL_STEPS,
+              ...noProgress,
+            }),
+        };
+      },
+    }),
+  ),
   {
     id: 'mipro-uniform',
     label: 'MIPROv2 candidates, uniform search',
@@ -624,9 +636,11 @@ lines.push(
   '',
 );
 /** The optimizers whose verdict against random search opens the summary. */
-const VERDICT_IDS = ['mipro', 'gepa', 'gepa-labeled'];
+const VERDICT_IDS = ['mipro', 'mipro-16', 'gepa', 'gepa-labeled'];
 const statements: [string, string, string][] = [
   ['mipro', 'random-search', 'MIPROv2 vs random search (BootstrapRS)'],
+  ['mipro-16', 'random-search', `MIPROv2 with ${LABELED_K} labeled demos vs random search (BootstrapRS)`],
+  ['gepa-labeled', 'mipro-16', `GEPA on the labeled few-shot program vs MIPROv2 with ${LABELED_K} labeled demos`],
   ['gepa', 'random-search', 'GEPA vs random search (BootstrapRS)'],
   ['gepa-labeled', 'random-search', 'GEPA on the labeled few-shot program vs random search (BootstrapRS)'],
   ['gepa-labeled', 'gepa', 'GEPA on the labeled few-shot program vs GEPA on the zero-shot program'],
