@@ -115,6 +115,13 @@ const GEPA_LABELS = {
 } as const;
 const noProgress = { displayProgress: false } as const;
 
+/**
+ * `program` with 16 labeled demos from LabeledFewShot (no LM call; k and seed as random search's labeled-only
+ * candidate, so the very same demos): `gepa-labeled`'s student, and the demos of the data ceilings in the report.
+ */
+const withLabeledDemos = (program: Predict, task: Task) =>
+  new LabeledFewShot({ k: LABELED_K }).compile(program, { trainset: task.trainset });
+
 /** MIPROv2's candidate count per budget (the trial count is what the budget search scales). */
 const miproCandidates = (budget: number) => Math.min(12, Math.max(4, Math.round(budget / 150)));
 const MIPRO_MINIBATCH = 20;
@@ -316,13 +323,11 @@ const SPECS: OptimizerSpec[] = [
         const settings = `maxMetricCalls=${maxMetricCalls}, reflectionMinibatchSize=3, merge on`;
         const sets = { trainset: task.trainset, valset: task.valset, ...noProgress };
         if (id !== 'gepa-labeled') return { settings, compile: (s) => optimizer.compile(s, sets) };
-        // GEPA rewrites instructions only and keeps the student's demos: the student is first given 16 labeled
-        // demos by LabeledFewShot (no LM call; k and seed as random search's labeled-only candidate, so the very
-        // same demos), as a user with a labeled trainset would run it.
-        const labeled = new LabeledFewShot({ k: LABELED_K });
+        // GEPA rewrites instructions only and keeps the student's demos: the student first gets random search's
+        // labeled-only demos, as a user with a labeled trainset would run it.
         return {
           settings: `${settings}; student = LabeledFewShot(k=${LABELED_K}) on the trainset, so it carries ${LABELED_K} labeled demos (0 calls)`,
-          compile: async (s) => optimizer.compile(await labeled.compile(s, { trainset: task.trainset }), sets),
+          compile: async (s) => optimizer.compile(await withLabeledDemos(s, task), sets),
         };
       },
     }),
@@ -732,7 +737,7 @@ const ceilings = await Promise.all(
     ].join(' ');
     const rules = student();
     rules.signature = rules.signature.withInstructions(instructions);
-    const labeled = await new LabeledFewShot({ k: LABELED_K }).compile(student(), { trainset: task.trainset });
+    const labeled = await withLabeledDemos(student(), task);
     const both = labeled.deepCopy();
     both.signature = both.signature.withInstructions(instructions);
     return {

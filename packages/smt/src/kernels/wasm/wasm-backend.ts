@@ -288,15 +288,23 @@ class WasmKernelBackend implements WasmBackend {
   }
 
   /**
+   * The address of `array` when it is resident (its first `length` values checked to lie in a live allocation),
+   * else undefined.
+   */
+  #inPlace(name: string, array: Float32Array, length: number): number | undefined {
+    if (!this.#residentBuffers.has(array.buffer)) return undefined;
+    if (!this.#heap.isResident(array.byteOffset, length * 4)) {
+      fail(`${name} is an array from allocate() that was released; allocate a new one.`);
+    }
+    return array.byteOffset;
+  }
+
+  /**
    * The address of the first `length` values of `array` in wasm memory: the array itself when it is resident,
    * else a fresh copy in this call's region.
    */
   #input(heap: WasmHeap, name: string, array: Float32Array, length: number): number {
-    if (!this.#residentBuffers.has(array.buffer)) return heap.copyInF32(array, length);
-    if (!heap.isResident(array.byteOffset, length * 4)) {
-      fail(`${name} is an array from allocate() that was released; allocate a new one.`);
-    }
-    return array.byteOffset;
+    return this.#inPlace(name, array, length) ?? heap.copyInF32(array, length);
   }
 
   /** Runs `op` over the given per-thread argument lists: serially when there is one, else on the pool. */
@@ -403,16 +411,16 @@ class WasmKernelBackend implements WasmBackend {
     // arithmetic when few blocks are selected) overlap with the workers' arithmetic: each worker's rows are
     // copied and posted before the next, and this thread copies and computes its own slice last. A resident
     // input (from allocate()) is read in place, with nothing to copy.
-    const gResident = this.#residentBuffers.has(g.buffer);
-    const xResident = this.#residentBuffers.has(x.buffer);
-    const pg = gResident ? this.#input(heap, 'g', g, m * outDim) : heap.alloc(m * outDim * 4);
-    const px = xResident ? this.#input(heap, 'x', x, m * inDim) : heap.alloc(m * inDim * 4);
+    const gInPlace = this.#inPlace('g', g, m * outDim);
+    const xInPlace = this.#inPlace('x', x, m * inDim);
+    const pg = gInPlace ?? heap.alloc(m * outDim * 4);
+    const px = xInPlace ?? heap.alloc(m * inDim * 4);
     const outs = slices.map(() => heap.alloc(size * 4));
     const copyRows = (start: number, end: number): void => {
-      if (!gResident) {
+      if (gInPlace === undefined) {
         heap.f32(pg + start * outDim * 4, (end - start) * outDim).set(g.subarray(start * outDim, end * outDim));
       }
-      if (!xResident) {
+      if (xInPlace === undefined) {
         heap.f32(px + start * inDim * 4, (end - start) * inDim).set(x.subarray(start * inDim, end * inDim));
       }
     };

@@ -39,7 +39,6 @@ export class WasmHeap {
   /** End of the resident region and start of the per-call region. */
   #base: number;
   #top: number;
-  readonly #residentBase: number;
   /** Live resident allocations: address → bytes reserved. */
   readonly #resident = new Map<number, number>();
   /** Free gaps inside the resident region: address → bytes, never adjacent to each other or to its end. */
@@ -48,8 +47,7 @@ export class WasmHeap {
   /** Creates a heap whose allocations start at byte `base` of `memory`. */
   constructor(memory: WebAssembly.Memory, base: number) {
     this.memory = memory;
-    this.#residentBase = alignUp(base, ALIGN);
-    this.#base = this.#residentBase;
+    this.#base = alignUp(base, ALIGN);
     this.#top = this.#base;
   }
 
@@ -103,13 +101,6 @@ export class WasmHeap {
   isResident(ptr: number, bytes: number): boolean {
     for (const [start, size] of this.#resident) if (ptr >= start && ptr + bytes <= start + size) return true;
     return false;
-  }
-
-  /** Bytes held by live resident allocations (gaps excluded). */
-  get residentBytes(): number {
-    let total = 0;
-    for (const size of this.#resident.values()) total += size;
-    return total;
   }
 
   /** Releases every allocation; call at the start of each kernel call. */
